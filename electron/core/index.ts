@@ -1,0 +1,107 @@
+import type { Health, ServiceName, ServiceState } from '../../shared/contract'
+import { AuditLog } from './audit-log'
+import { createDispatcher, type Dispatch } from './dispatcher'
+import { EventHub } from './event-hub'
+import { stderrLogger, type Logger } from './log'
+import { product } from './product'
+import { SessionStore } from './sessions'
+import { SettingsService } from './settings-service'
+import { openStore } from './store/store'
+
+export type { CallContext, Dispatch } from './dispatcher'
+export type { EventListener } from './event-hub'
+export type { Logger } from './log'
+export type { Session } from './sessions'
+export { stderrLogger, silentLogger } from './log'
+export { product } from './product'
+
+export interface CoreConfig {
+  /** Where the database and everything else the console keeps lives. */
+  dataDir: string
+  host: Health['host']
+  log?: Logger
+  /** better-sqlite3 addon for this runtime, when it is not the one npm built (Electron). */
+  nativeBinding?: string
+  now?: () => number
+}
+
+export interface Core {
+  readonly dispatch: Dispatch
+  readonly events: Pick<EventHub, 'subscribe'>
+  readonly sessions: SessionStore
+  readonly settings: SettingsService
+  health(): Health
+  setService(name: ServiceName, state: ServiceState): void
+  /** Stops services in the reverse order of their start, draining pending writes. */
+  dispose(): Promise<void>
+}
+
+/** The composition root: both hosts build the console through this one function. */
+export function createCore(config: CoreConfig): Core {
+  const log = config.log ?? stderrLogger
+  const now = config.now ?? Date.now
+  const startedAt = now()
+
+  const store = openStore({ dataDir: config.dataDir, log, now, ...(config.nativeBinding ? { nativeBinding: config.nativeBinding } : {}) })
+  if (store.state.state !== 'up') log.warn(`Store ${store.state.state}: ${store.state.detail}`)
+  const events = new EventHub(4)
+  const audit = new AuditLog(store.open, events, now)
+  const settings = new SettingsService(store.open, audit, events, log)
+  events.setRate(settings.get().pushRateHz)
+  const sessions = new SessionStore(store.open, now)
+  sessions.purgeExpired()
+
+  const services: Record<ServiceName, ServiceState> = {
+    host: { state: 'up', detail: config.host.kind === 'electron' ? 'Desktop console' : `Headless host${config.host.url ? ` at ${config.host.url}` : ''}` },
+    store: store.state,
+    broker: { state: 'off', detail: 'No MQTT broker yet: the Sparkplug host arrives with fleet health.' },
+  }
+  const setService = (name: ServiceName, state: ServiceState) => {
+    services[name] = state
+    events.set('services', name, state)
+  }
+  for (const name of Object.keys(services) as ServiceName[]) setService(name, services[name])
+
+  const health = (): Health => ({
+    product: product.name,
+    version: product.version,
+    host: config.host,
+    startedAt,
+    services: { ...services },
+  })
+
+  const dispatch = createDispatcher(
+    {
+      'system.health': () => health(),
+      'session.whoami': (_params, context) => ({
+        actor: context.actor,
+        via: context.via,
+        ...(context.sessionExpiresAt ? { sessionExpiresAt: context.sessionExpiresAt } : {}),
+      }),
+      'settings.get': () => settings.get(),
+      'settings.update': (patch, context) => {
+        const next = settings.update(patch, context.actor)
+        events.setRate(next.pushRateHz)
+        return next
+      },
+      'audit.list': ({ limit, beforeId }) => audit.list(limit, beforeId),
+    },
+    log,
+  )
+
+  let disposed = false
+  return {
+    dispatch,
+    events,
+    sessions,
+    settings,
+    health,
+    setService,
+    async dispose() {
+      if (disposed) return
+      disposed = true
+      events.dispose()
+      store.close()
+    },
+  }
+}

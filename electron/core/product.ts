@@ -1,0 +1,3 @@
+import packageJson from '../../package.json'
+
+export const product = { name: packageJson.productName, version: packageJson.version }

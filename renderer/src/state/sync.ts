@@ -1,0 +1,32 @@
+import type { Bridge } from '../bridge'
+import { sectionFromHash } from '../shell/sections'
+import type { ConsoleStore } from './store'
+
+/**
+ * Keeps the store in step with the core: loads what screens show whenever the connection opens
+ * (first start, or after the headless host came back) and applies pushed events in between.
+ */
+export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
+  const state = store.getState
+  const reload = () => {
+    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit()]).catch(() => {
+      // The status bar shows the connection; the next reconnect reloads.
+    })
+  }
+  const stops = [
+    bridge.onConnection((connection) => {
+      state().setConnection(connection)
+      if (connection === 'open') reload()
+    }),
+    bridge.on('services', (diff) => state().applyServices(diff)),
+    bridge.on('settings.changed', (settings) => state().receiveSettings(settings)),
+    bridge.on('audit.appended', (entry) => state().receiveAudit(entry)),
+  ]
+  if (bridge.connection === 'open') reload()
+  const onHash = () => state().showSection(sectionFromHash(location.hash))
+  window.addEventListener('popstate', onHash)
+  return () => {
+    for (const stop of stops) stop()
+    window.removeEventListener('popstate', onHash)
+  }
+}

@@ -1,0 +1,23 @@
+// The contract's names alone, with no schema library, so the sandboxed preload can expose exactly
+// these channels and nothing else. `methods.ts` and `events.ts` must define each of them: the
+// compiler holds the two lists together.
+export const methodNames = [
+  'system.health',
+  'session.whoami',
+  'settings.get',
+  'settings.update',
+  'audit.list',
+] as const
+
+export const eventNames = ['services', 'settings.changed', 'audit.appended'] as const
+
+export type MethodName = (typeof methodNames)[number]
+export type EventName = (typeof eventNames)[number]
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && (methodNames as readonly string[]).includes(name)
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && (eventNames as readonly string[]).includes(name)
+}

@@ -1,0 +1,14 @@
+import type { EventName } from './channels'
+import type { AuditEntry, ServiceState, StreamDiff } from './model'
+import type { Settings } from './settings'
+
+export interface EventPayloads {
+  /** Coalesced: the state of each service, keyed by service name. */
+  services: StreamDiff<ServiceState>
+  'settings.changed': Settings
+  'audit.appended': AuditEntry
+}
+
+// The compiler checks that every event name has a payload type and no payload type lacks a name.
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never
+export const eventsAreComplete: Exact<keyof EventPayloads, EventName> = true

@@ -1,0 +1,7 @@
+export * from './channels'
+export * from './errors'
+export * from './events'
+export * from './methods'
+export * from './model'
+export * from './settings'
+export * from './wire'

@@ -1,0 +1,64 @@
+import { z } from 'zod'
+import type { MethodName } from './channels'
+import type { AuditEntry, Health, Identity } from './model'
+import { settingsPatchSchema, type Settings } from './settings'
+
+interface MethodSpec {
+  /** Read-only methods change nothing; the headless host also serves them as `GET /api/<method>`. */
+  readOnly: boolean
+  params: z.ZodType
+  /** Phantom: carries the result type for the compiler, never read at run time. */
+  result: unknown
+  summary: string
+}
+
+function returns<T>(): T {
+  return undefined as T
+}
+
+const none = z.object({}).strict()
+
+export const methods = {
+  'system.health': {
+    readOnly: true,
+    params: none,
+    result: returns<Health>(),
+    summary: 'Version, host and the state of each service.',
+  },
+  'session.whoami': {
+    readOnly: true,
+    params: none,
+    result: returns<Identity>(),
+    summary: 'Who the console believes is calling, as recorded in the audit log.',
+  },
+  'settings.get': {
+    readOnly: true,
+    params: none,
+    result: returns<Settings>(),
+    summary: 'The current settings.',
+  },
+  'settings.update': {
+    readOnly: false,
+    params: settingsPatchSchema,
+    result: returns<Settings>(),
+    summary: 'Change one or more settings; recorded in the audit log.',
+  },
+  'audit.list': {
+    readOnly: true,
+    params: z
+      .object({
+        limit: z.number().int().min(1).max(500).default(100),
+        beforeId: z.number().int().positive().optional(),
+      })
+      .strict(),
+    result: returns<AuditEntry[]>(),
+    summary: 'Operator actions, newest first.',
+  },
+} as const satisfies { [M in MethodName]: MethodSpec }
+
+export type Methods = typeof methods
+export type ParamsIn<M extends MethodName> = z.input<Methods[M]['params']>
+export type ParamsOut<M extends MethodName> = z.output<Methods[M]['params']>
+export type ResultOf<M extends MethodName> = Methods[M]['result']
+
+export const readOnlyMethods = (Object.keys(methods) as MethodName[]).filter((m) => methods[m].readOnly)
