@@ -13,7 +13,7 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   {
-    files: ['scripts/**/*.mjs', '*.cjs', '*.js'],
+    files: ['scripts/**/*.mjs', 'bench/**/*.mjs', 'simulator/**/*.mjs', '*.cjs', '*.js'],
     languageOptions: { globals: globals.node },
   },
   {
