@@ -80,7 +80,8 @@ export async function startHeadlessHost(options: HostOptions): Promise<HeadlessH
 
   const core = createCore({ dataDir: options.dataDir, host: { kind: 'headless', url }, log })
   const osUser = safeUserName()
-  const auth = new Authenticator(secrets, core.sessions, () => core.settings.get().operatorName || osUser)
+  const localActor = () => core.settings.get().operatorName || osUser
+  const auth = new Authenticator(secrets, core.sessions, localActor)
   const secureCookie = options.tls ? '; Secure' : ''
 
   const sendJson = (response: ServerResponse, status: number, body: unknown) => {
@@ -206,7 +207,9 @@ export async function startHeadlessHost(options: HostOptions): Promise<HeadlessH
       const frame = parseRequestFrame(text)
       if (!frame.ok) return send({ id: salvageId(text), ...frame })
       const { id, method, params } = frame.value
-      core.dispatch(method, params, context).then(
+      // A local operator's name can change while the socket is open; the audit log must use the current one.
+      const current = context.via === 'local' ? { ...context, actor: localActor() } : context
+      core.dispatch(method, params, current).then(
         (outcome) => send({ id, ...outcome }),
         (error: unknown) => send({ id, ...failure('INTERNAL', String(error)) }),
       )

@@ -39,7 +39,7 @@ function SettingsForm() {
   }
 
   return (
-    <form className="panel" onSubmit={submit} aria-labelledby="settings-general">
+    <form className="panel" onSubmit={submit} aria-labelledby="settings-general" noValidate>
       <h3 id="settings-general">General</h3>
       <label>
         Site name
