@@ -19,6 +19,13 @@ module.exports = {
       to: { pathNot: ['^shared/(contract|domain)/', '^node_modules/zod/'] },
     },
     {
+      name: 'wire-imports-domain-and-codec-runtime',
+      comment: 'shared/wire holds wire codecs (Sparkplug B protobuf) used by the core, the simulator and the screen: shared/domain and the protobuf runtime only.',
+      severity: 'error',
+      from: { path: '^shared/wire/' },
+      to: { pathNot: ['^shared/(wire|domain)/', '^node_modules/@bufbuild/protobuf/'] },
+    },
+    {
       name: 'core-never-electron',
       comment: 'electron/core runs in both hosts: it never imports electron, the renderer or a host.',
       severity: 'error',

@@ -12,7 +12,7 @@ const rounds = 3
 /** Round trips per second of a small query (settings.get) against a bare ws echo server. */
 export async function contract(): Promise<string> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-contract-'))
-  const host = await startServer(['out/main/server.js', '--port', '0', '--data-dir', dataDir])
+  const host = await startServer(['out/main/server.js', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir])
   const echo = await startServer(['bench/baselines/echo-server.mjs'])
   try {
     const ours: number[] = []

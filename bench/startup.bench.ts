@@ -14,7 +14,7 @@ export async function startup(): Promise<string> {
     const dataDir = mkdtempSync(join(tmpdir(), 'bench-startup-'))
     try {
       // Alternate the two so drift in the machine's load hits both alike.
-      consoleTimes.push(await timeFirstPage(['out/main/server.js', '--port', '0', '--data-dir', dataDir]))
+      consoleTimes.push(await timeFirstPage(['out/main/server.js', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir]))
       baselineTimes.push(await timeFirstPage(['bench/baselines/static-server.mjs', 'out/renderer/index.html']))
     } finally {
       rmSync(dataDir, { recursive: true, force: true })

@@ -1,5 +1,6 @@
-import type { Health, ServiceName, ServiceState } from '../../shared/contract'
+import { publicSettings, type Health, type ServiceName, type ServiceState } from '../../shared/contract'
 import { AuditLog } from './audit-log'
+import { BrokerService, brokerSettingsChanged } from './broker/broker-service'
 import { createDispatcher, type Dispatch } from './dispatcher'
 import { EventHub } from './event-hub'
 import { stderrLogger, type Logger } from './log'
@@ -22,6 +23,8 @@ export interface CoreConfig {
   log?: Logger
   /** better-sqlite3 addon for this runtime, when it is not the one npm built (Electron). */
   nativeBinding?: string
+  /** Embedded broker port for this run, over the setting (--mqtt-port; 0 picks a free one). */
+  mqttPort?: number
   now?: () => number
 }
 
@@ -30,6 +33,7 @@ export interface Core {
   readonly events: Pick<EventHub, 'subscribe'>
   readonly sessions: SessionStore
   readonly settings: SettingsService
+  readonly broker: BrokerService
   health(): Health
   setService(name: ServiceName, state: ServiceState): void
   /** Stops services in the reverse order of their start, draining pending writes. */
@@ -54,13 +58,25 @@ export function createCore(config: CoreConfig): Core {
   const services: Record<ServiceName, ServiceState> = {
     host: { state: 'up', detail: config.host.kind === 'electron' ? 'Desktop console' : `Headless host${config.host.url ? ` at ${config.host.url}` : ''}` },
     store: store.state,
-    broker: { state: 'off', detail: 'No MQTT broker yet: the Sparkplug host arrives with fleet health.' },
+    broker: { state: 'off', detail: 'Starting…' },
   }
   const setService = (name: ServiceName, state: ServiceState) => {
     services[name] = state
     events.set('services', name, state)
   }
   for (const name of Object.keys(services) as ServiceName[]) setService(name, services[name])
+
+  const broker = new BrokerService({
+    log,
+    now,
+    report: (state) => setService('broker', state),
+    message: () => {},
+    ...(config.mqttPort !== undefined ? { portOverride: config.mqttPort } : {}),
+  })
+  void broker.start(settings.get())
+  const stopFollowingSettings = settings.onChange((next, previous) => {
+    if (brokerSettingsChanged(next, previous)) void broker.start(next)
+  })
 
   const health = (): Health => ({
     product: product.name,
@@ -78,11 +94,11 @@ export function createCore(config: CoreConfig): Core {
         via: context.via,
         ...(context.sessionExpiresAt ? { sessionExpiresAt: context.sessionExpiresAt } : {}),
       }),
-      'settings.get': () => settings.get(),
+      'settings.get': () => publicSettings(settings.get()),
       'settings.update': (patch, context) => {
         const next = settings.update(patch, context.actor)
         events.setRate(next.pushRateHz)
-        return next
+        return publicSettings(next)
       },
       'audit.list': ({ limit, beforeId }) => audit.list(limit, beforeId),
     },
@@ -95,11 +111,14 @@ export function createCore(config: CoreConfig): Core {
     events,
     sessions,
     settings,
+    broker,
     health,
     setService,
     async dispose() {
       if (disposed) return
       disposed = true
+      stopFollowingSettings()
+      await broker.stop()
       events.dispose()
       store.close()
     },

@@ -1,4 +1,4 @@
-import { defaultSettings, settingsSchema, type Settings, type SettingsPatch } from '../../shared/contract'
+import { defaultSettings, publicSettings, secretSettingKeys, settingsSchema, type Settings, type SettingsPatch } from '../../shared/contract'
 import type { AuditLog } from './audit-log'
 import type { EventHub } from './event-hub'
 import type { Logger } from './log'
@@ -7,6 +7,7 @@ import type { OpenStore } from './store/store'
 /** Typed, validated settings persisted one key per row, so adding a setting needs no migration. */
 export class SettingsService {
   private current: Settings
+  private readonly listeners = new Set<(next: Settings, previous: Settings) => void>()
 
   constructor(
     private readonly store: OpenStore | null,
@@ -27,16 +28,26 @@ export class SettingsService {
     if (changed.length === 0) return this.current
     const upsert = this.store?.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
     this.audit.perform(
-      { actor, action: 'change settings', target: changed.join(', '), detail: changed.map((key) => `${key}=${JSON.stringify(next[key])}`).join(' ') },
+      { actor, action: 'change settings', target: changed.join(', '), detail: changed.map((key) => `${key}=${isSecret(key) ? '(changed)' : JSON.stringify(next[key])}`).join(' ') },
       () => {
         for (const key of changed) upsert!.run(key, JSON.stringify(next[key]))
       },
     )
+    const previous = this.current
     this.current = next
-    this.events.emit('settings.changed', next)
+    this.events.emit('settings.changed', publicSettings(next))
+    for (const listener of this.listeners) listener(next, previous)
     return next
   }
+
+  /** Services that follow settings (the broker, the demo fleet) restart from here. */
+  onChange(listener: (next: Settings, previous: Settings) => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
 }
+
+const isSecret = (key: string) => (secretSettingKeys as readonly string[]).includes(key)
 
 function load(store: OpenStore, log: Logger): Settings {
   const rows = store.db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[]

@@ -7,14 +7,15 @@ import { defaultDataDir } from '../core/data-dir'
 import { HostConfigError, startHeadlessHost, type HostOptions } from './host'
 
 const usage = `Usage: npm run serve -- [--listen HOST] [--port N] [--data-dir DIR] [--cert FILE --key FILE]
-                          [--password-file FILE] [--token-file FILE]
+                          [--password-file FILE] [--token-file FILE] [--mqtt-port N]
 
   --listen HOST        address to bind (default 127.0.0.1). Any other address requires a password or token.
   --port N             port (default 7380; 0 picks a free one)
   --data-dir DIR       where the database lives (default: the desktop console's folder)
   --cert/--key FILE    serve HTTPS with this PEM certificate and key
   --password-file FILE a file holding the sign-in password (or set CONSOLE_PASSWORD)
-  --token-file FILE    a file holding an API token for scripts (or set CONSOLE_TOKEN)`
+  --token-file FILE    a file holding an API token for scripts (or set CONSOLE_TOKEN)
+  --mqtt-port N        embedded MQTT broker port for this run (default: the setting, 1883; 0 picks a free one)`
 
 function parseOptions(argv: string[]): HostOptions {
   const { values } = parseArgs({
@@ -27,6 +28,7 @@ function parseOptions(argv: string[]): HostOptions {
       key: { type: 'string' },
       'password-file': { type: 'string' },
       'token-file': { type: 'string' },
+      'mqtt-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -35,19 +37,26 @@ function parseOptions(argv: string[]): HostOptions {
     process.stdout.write(`${usage}\n`)
     process.exit(0)
   }
-  const port = Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError(`--port must be a whole number from 0 to 65535, not ${values.port}.`)
+  const port = parsePort(values.port, '--port')
+  const mqttPort = values['mqtt-port'] === undefined ? undefined : parsePort(values['mqtt-port'], '--mqtt-port')
   if (Boolean(values.cert) !== Boolean(values.key)) throw new HostConfigError('--cert and --key go together: give both, or neither.')
   const password = values['password-file'] ? readSecret(values['password-file'], '--password-file') : process.env.CONSOLE_PASSWORD
   const token = values['token-file'] ? readSecret(values['token-file'], '--token-file') : process.env.CONSOLE_TOKEN
   return {
     listen: values.listen,
     port,
+    ...(mqttPort !== undefined ? { mqttPort } : {}),
     dataDir: resolve(values['data-dir'] ?? defaultDataDir(product.name)),
     rendererDir: resolve(dirname(fileURLToPath(import.meta.url)), '../renderer'),
     secrets: { ...(password ? { password } : {}), ...(token ? { token } : {}) },
     ...(values.cert && values.key ? { tls: { cert: readPem(values.cert, '--cert'), key: readPem(values.key, '--key') } } : {}),
   }
+}
+
+function parsePort(text: string, flag: string): number {
+  const port = /^\d+$/.test(text.trim()) ? Number(text) : Number.NaN
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new HostConfigError(`${flag} must be a whole number from 0 to 65535, not "${text}".`)
+  return port
 }
 
 function readSecret(file: string, flag: string): string {

@@ -27,6 +27,8 @@ export interface HostOptions {
   secrets?: Secrets
   tls?: { cert: Buffer; key: Buffer }
   log?: Logger
+  /** Embedded MQTT broker port for this run, over the setting. */
+  mqttPort?: number
 }
 
 export interface HeadlessHost {
@@ -78,7 +80,7 @@ export async function startHeadlessHost(options: HostOptions): Promise<HeadlessH
   const { port } = server.address() as AddressInfo
   const url = `${scheme}://${urlHost(options.listen)}:${port}/`
 
-  const core = createCore({ dataDir: options.dataDir, host: { kind: 'headless', url }, log })
+  const core = createCore({ dataDir: options.dataDir, host: { kind: 'headless', url }, log, ...(options.mqttPort !== undefined ? { mqttPort: options.mqttPort } : {}) })
   const osUser = safeUserName()
   const localActor = () => core.settings.get().operatorName || osUser
   const auth = new Authenticator(secrets, core.sessions, localActor)

@@ -1,11 +1,11 @@
 import type { EventName } from './channels'
 import type { AuditEntry, ServiceState, StreamDiff } from './model'
-import type { Settings } from './settings'
+import type { PublicSettings } from './settings'
 
 export interface EventPayloads {
   /** Coalesced: the state of each service, keyed by service name. */
   services: StreamDiff<ServiceState>
-  'settings.changed': Settings
+  'settings.changed': PublicSettings
   'audit.appended': AuditEntry
 }
 

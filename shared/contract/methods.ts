@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { MethodName } from './channels'
 import type { AuditEntry, Health, Identity } from './model'
-import { settingsPatchSchema, type Settings } from './settings'
+import { settingsPatchSchema, type PublicSettings } from './settings'
 
 interface MethodSpec {
   /** Read-only methods change nothing; the headless host also serves them as `GET /api/<method>`. */
@@ -34,13 +34,13 @@ export const methods = {
   'settings.get': {
     readOnly: true,
     params: none,
-    result: returns<Settings>(),
+    result: returns<PublicSettings>(),
     summary: 'The current settings.',
   },
   'settings.update': {
     readOnly: false,
     params: settingsPatchSchema,
-    result: returns<Settings>(),
+    result: returns<PublicSettings>(),
     summary: 'Change one or more settings; recorded in the audit log.',
   },
   'audit.list': {

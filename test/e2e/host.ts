@@ -30,7 +30,7 @@ export interface HostStartOptions {
 /** Spawns `node out/main/server.js` and resolves once it prints the URL it serves. */
 export async function startHost(options: HostStartOptions = {}): Promise<HostProcess> {
   const dataDir = options.dataDir ?? makeDataDir()
-  const child = spawn(process.execPath, [serverScript, '--port', String(options.port ?? 0), '--data-dir', dataDir, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [serverScript, '--port', String(options.port ?? 0), '--mqtt-port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
     cwd: root,
     env: { ...process.env, CONSOLE_PASSWORD: '', CONSOLE_TOKEN: '', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -32,7 +32,8 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 function run(args: string[], options: SpawnOptions = {}): Run {
-  const child = spawn(process.execPath, [serverBundle, ...args], { cwd: projectDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...options })
+  // Every host here gets its own free broker port, so the tests never touch 1883.
+  const child = spawn(process.execPath, [serverBundle, ...args, ...(args.includes('--mqtt-port') ? [] : ['--mqtt-port', '0'])], { cwd: projectDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'], ...options })
   children.push(child)
   let stdout = ''
   let stderr = ''

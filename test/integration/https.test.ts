@@ -24,6 +24,7 @@ beforeAll(async () => {
   host = await startHeadlessHost({
     listen: '127.0.0.1',
     port: 0,
+    mqttPort: 0,
     dataDir: join(dir, 'data'),
     rendererDir: dir,
     tls: { cert, key: readFileSync(join(dir, 'key.pem')) },
@@ -48,7 +49,7 @@ it('serves the console and the contract over HTTPS and WSS when given a certific
       .end()
   })
   expect(health.status).toBe(200)
-  expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', host: { kind: 'headless', url: host.url } })
+  expect(JSON.parse(health.body)).toMatchObject({ host: { kind: 'headless', url: host.url }, services: { store: { state: 'up' } } })
 
   const socket = new WebSocket(`${host.url.replace('https', 'wss')}ws`, { ca: cert })
   const reply = await new Promise<unknown>((resolve, reject) => {

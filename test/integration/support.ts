@@ -27,7 +27,7 @@ export function makeWorkspace(prefix: string): { root: string; rendererDir: stri
 }
 
 export function startHost(options: Partial<HostOptions> & Pick<HostOptions, 'dataDir' | 'rendererDir'>): Promise<HeadlessHost> {
-  return startHeadlessHost({ listen: '127.0.0.1', port: 0, log: silentLogger, ...options })
+  return startHeadlessHost({ listen: '127.0.0.1', port: 0, mqttPort: 0, log: silentLogger, ...options })
 }
 
 export function wsUrl(host: HeadlessHost): string {

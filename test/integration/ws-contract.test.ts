@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { defaultSettings, maxRequestBytes } from '../../shared/contract'
+import { defaultSettings, maxRequestBytes, publicSettings } from '../../shared/contract'
 import type { HeadlessHost } from '../../electron/server/host'
 import { Client, makeWorkspace, refusedUpgrade, startHost, wsUrl } from './support'
 
@@ -41,7 +41,7 @@ describe('WebSocket contract', () => {
     const client = await connect()
     const reply = await client.call('settings.get')
     expect(reply).toMatchObject({ ok: true, value: { theme: expect.any(String), pushRateHz: expect.any(Number) } })
-    expect(Object.keys(reply.value as object).sort()).toEqual(Object.keys(defaultSettings).sort())
+    expect(Object.keys(reply.value as object).sort()).toEqual(Object.keys(publicSettings(defaultSettings)).sort())
   })
 
   it('answers malformed JSON with BAD_FRAME and keeps serving the same connection', async () => {

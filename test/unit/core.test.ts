@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { defaultSettings, type AuditEntry, type EventName, type Settings, type StreamDiff, type ServiceState } from '../../shared/contract'
+import { defaultSettings, publicSettings, type AuditEntry, type EventName, type Settings, type StreamDiff, type ServiceState } from '../../shared/contract'
 import { createCore, silentLogger, type CallContext, type Core } from '../../electron/core'
 import { databaseFileName } from '../../electron/core/store/store'
 
@@ -12,7 +12,7 @@ const cores: Core[] = []
 const ada: CallContext = { actor: 'ada', via: 'session' }
 
 function start(dataDir = join(dir, 'data')): Core {
-  const core = createCore({ dataDir, host: { kind: 'headless' }, log: silentLogger })
+  const core = createCore({ dataDir, host: { kind: 'headless' }, log: silentLogger, mqttPort: 0 })
   cores.push(core)
   return core
 }
@@ -35,11 +35,11 @@ describe('createCore settings', () => {
   it('persists settings.update across dispose and recreate on the same data folder', async () => {
     const first = start()
     const outcome = await first.dispatch('settings.update', { siteName: '  Plant North  ', pushRateHz: 8 }, ada)
-    expect(outcome).toEqual({ ok: true, value: { ...defaultSettings, siteName: 'Plant North', pushRateHz: 8 } })
+    expect(outcome).toEqual({ ok: true, value: publicSettings({ ...defaultSettings, siteName: 'Plant North', pushRateHz: 8 }) })
     await stop(first)
 
     const second = start()
-    expect(await second.dispatch('settings.get', {}, ada)).toEqual({ ok: true, value: { ...defaultSettings, siteName: 'Plant North', pushRateHz: 8 } })
+    expect(await second.dispatch('settings.get', {}, ada)).toEqual({ ok: true, value: publicSettings({ ...defaultSettings, siteName: 'Plant North', pushRateHz: 8 }) })
   })
 
   it('records the change in the audit log under the calling actor', async () => {
@@ -52,6 +52,20 @@ describe('createCore settings', () => {
     expect(entries).toHaveLength(2)
     expect(entries[0]).toMatchObject({ actor: 'grace', action: 'change settings', target: 'operatorName', outcome: 'ok' })
     expect(entries[1]).toMatchObject({ actor: 'ada', action: 'change settings', target: 'theme', outcome: 'ok', detail: 'theme="light"' })
+  })
+
+  it('keeps the broker password inside the core: never answered, never emitted, never in the audit log', async () => {
+    const core = start()
+    const emitted: unknown[] = []
+    core.events.subscribe((event, payload) => emitted.push({ event, payload }))
+    const outcome = await core.dispatch('settings.update', { mqttUsername: 'console', mqttPassword: 's3cret-pass' }, ada)
+    expect(JSON.stringify(outcome)).not.toContain('s3cret-pass')
+    expect(outcome).toMatchObject({ ok: true, value: { mqttUsername: 'console', secretsSet: { mqttPassword: true } } })
+    expect(JSON.stringify(emitted)).not.toContain('s3cret-pass')
+    const audit = await core.dispatch('audit.list', {}, ada)
+    expect(JSON.stringify(audit)).not.toContain('s3cret-pass')
+    expect(audit).toMatchObject({ ok: true, value: [{ detail: 'mqttUsername="console" mqttPassword=(changed)' }] })
+    expect(core.settings.get().mqttPassword).toBe('s3cret-pass')
   })
 
   it('does not audit an update that changes nothing', async () => {
@@ -83,7 +97,7 @@ describe('createCore settings', () => {
       expect(outcome, JSON.stringify(patch)).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } })
     }
     expect(await core.dispatch('audit.list', {}, ada)).toEqual({ ok: true, value: [] })
-    expect(await core.dispatch('settings.get', {}, ada)).toEqual({ ok: true, value: defaultSettings })
+    expect(await core.dispatch('settings.get', {}, ada)).toEqual({ ok: true, value: publicSettings(defaultSettings) })
   })
 
   it('falls back to the default for an invalid stored value without losing the other stored settings', async () => {
@@ -106,7 +120,7 @@ describe('createCore settings', () => {
     expect(core.health().services.store.state).toBe('down')
     const outcome = await core.dispatch('settings.update', { siteName: 'x' }, ada)
     expect(outcome).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } })
-    expect(await core.dispatch('settings.get', {}, ada)).toEqual({ ok: true, value: defaultSettings })
+    expect(await core.dispatch('settings.get', {}, ada)).toEqual({ ok: true, value: publicSettings(defaultSettings) })
     expect(await core.dispatch('audit.list', {}, ada)).toEqual({ ok: true, value: [] })
   })
 })

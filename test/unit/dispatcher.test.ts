@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
-import { defaultSettings, methodNames, methods } from '../../shared/contract'
+import { defaultSettings, methodNames, methods, publicSettings } from '../../shared/contract'
+
+const shownSettings = publicSettings(defaultSettings)
 import { createDispatcher, type CallContext, type Handlers } from '../../electron/core/dispatcher'
 import { ContractFailure } from '../../electron/core/failure'
 import type { Logger } from '../../electron/core/log'
@@ -17,8 +19,8 @@ function setup(overrides: Partial<Handlers> = {}) {
       services: { host: { state: 'up', detail: '' }, store: { state: 'up', detail: '' }, broker: { state: 'off', detail: '' } },
     }),
     'session.whoami': (_params, ctx) => ({ actor: ctx.actor, via: ctx.via }),
-    'settings.get': () => defaultSettings,
-    'settings.update': () => defaultSettings,
+    'settings.get': () => shownSettings,
+    'settings.update': () => shownSettings,
     'audit.list': () => [],
     ...overrides,
   }
@@ -87,8 +89,8 @@ describe('createDispatcher', () => {
     const { dispatch } = setup({ 'audit.list': audit })
     expect(await dispatch('audit.list', undefined, context)).toEqual({ ok: true, value: [] })
     expect(audit).toHaveBeenCalledWith({ limit: 100 }, context)
-    expect(await dispatch('settings.get', undefined, context)).toEqual({ ok: true, value: defaultSettings })
-    expect(await dispatch('settings.get', null, context)).toEqual({ ok: true, value: defaultSettings })
+    expect(await dispatch('settings.get', undefined, context)).toEqual({ ok: true, value: shownSettings })
+    expect(await dispatch('settings.get', null, context)).toEqual({ ok: true, value: shownSettings })
   })
 
   it('passes the call context to the handler', async () => {
@@ -97,7 +99,7 @@ describe('createDispatcher', () => {
   })
 
   it('refuses unknown parameters and an empty settings change, so a typo never passes as a no-op', async () => {
-    const update = vi.fn(() => defaultSettings)
+    const update = vi.fn(() => shownSettings)
     const { dispatch } = setup({ 'settings.update': update })
     expect(await dispatch('audit.list', { limit: 5, evil: true }, context)).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } })
     expect(await dispatch('settings.update', {}, context)).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS' } })

@@ -1,5 +1,7 @@
 import { useState, type FormEvent } from 'react'
-import type { Settings } from '../../../../shared/contract'
+import type { PublicSettings } from '../../../../shared/contract'
+
+type Editable = Omit<PublicSettings, 'secretsSet'>
 import { useConsole } from '../../state/store'
 
 export function SettingsSection() {
@@ -19,12 +21,12 @@ function SettingsForm() {
   const save = useConsole((state) => state.saveSettings)
   // Only the fields being edited are local; the rest follows the core, so a change made in another
   // window shows here at once.
-  const [edits, setEdits] = useState<Partial<Settings>>({})
+  const [edits, setEdits] = useState<Partial<Editable>>({})
   const [saved, setSaved] = useState(false)
   if (!settings) return <p>Loading settings…</p>
 
-  const draft: Settings = { ...settings, ...edits }
-  const changed = (Object.keys(edits) as (keyof Settings)[]).filter((key) => draft[key] !== settings[key])
+  const draft: Editable = { ...settings, ...edits }
+  const changed = (Object.keys(edits) as (keyof Editable)[]).filter((key) => draft[key] !== settings[key])
   const submit = async (event: FormEvent) => {
     event.preventDefault()
     setSaved(false)
@@ -33,7 +35,7 @@ function SettingsForm() {
       setSaved(true)
     }
   }
-  const field = <K extends keyof Settings>(key: K, value: Settings[K]) => {
+  const field = <K extends keyof Editable>(key: K, value: Editable[K]) => {
     setSaved(false)
     setEdits({ ...edits, [key]: value })
   }

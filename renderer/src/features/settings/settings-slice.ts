@@ -1,15 +1,15 @@
-import type { AuditEntry, Settings, SettingsPatch } from '../../../../shared/contract'
+import type { AuditEntry, PublicSettings, SettingsPatch } from '../../../../shared/contract'
 import { BridgeError } from '../../bridge'
 import type { Slice } from '../../state/store'
 
 export interface SettingsSlice {
-  settings: Settings | null
+  settings: PublicSettings | null
   settingsError: string | null
   audit: AuditEntry[]
   loadSettings(): Promise<void>
   saveSettings(patch: SettingsPatch): Promise<boolean>
   loadAudit(): Promise<void>
-  receiveSettings(settings: Settings): void
+  receiveSettings(settings: PublicSettings): void
   receiveAudit(entry: AuditEntry): void
 }
 
