@@ -4,7 +4,7 @@ import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', '.native/'] },
+  { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', '.native/', 'shared/wire/**/*_pb.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
