@@ -39,6 +39,13 @@ module.exports = {
       to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'unknown', 'undetermined'], path: '^electron$' },
     },
     {
+      name: 'core-reaches-simulator-only-for-the-demo',
+      comment: 'The demo fleet runs the simulator inside the console; nothing else in the core may lean on it.',
+      severity: 'error',
+      from: { path: '^electron/core/', pathNot: '^electron/core/fleet/demo-fleet\\.ts$' },
+      to: { path: '^simulator/' },
+    },
+    {
       name: 'main-uses-core-and-contract',
       comment: 'electron/main is thin: it wires electron/core and the contract into windows and IPC.',
       severity: 'error',

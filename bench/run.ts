@@ -2,9 +2,10 @@
 // one line `NAME: ratio=R …` against a baseline measured in the same run.
 import { buildIfStale } from '../scripts/build-if-stale.mjs'
 import { contract } from './contract.bench'
+import { ingest } from './ingest.bench'
 import { startup } from './startup.bench'
 
-const benchmarks: Record<string, () => Promise<string>> = { startup, contract }
+const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest }
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((name) => !(name in benchmarks))

@@ -1,11 +1,12 @@
 import { DiffBuffer } from '../../shared/domain'
-import type { EventName, EventPayloads, ServiceState } from '../../shared/contract'
+import type { EventName, EventPayloads, FleetRow, ServiceState } from '../../shared/contract'
 
 export type EventListener = <E extends EventName>(event: E, payload: EventPayloads[E]) => void
 
 /** Streams whose values change fast and reach screens as coalesced diffs. */
 interface CoalescedStreams {
   services: ServiceState
+  fleet: FleetRow
 }
 type StreamName = keyof CoalescedStreams & EventName
 
@@ -15,8 +16,8 @@ type StreamName = keyof CoalescedStreams & EventName
  */
 export class EventHub {
   private readonly listeners = new Set<EventListener>()
-  private readonly buffers: { [S in StreamName]: DiffBuffer<CoalescedStreams[S]> } = { services: new DiffBuffer() }
-  private readonly snapshots: { [S in StreamName]: Map<string, CoalescedStreams[S]> } = { services: new Map() }
+  private readonly buffers: { [S in StreamName]: DiffBuffer<CoalescedStreams[S]> } = { services: new DiffBuffer(), fleet: new DiffBuffer() }
+  private readonly snapshots: { [S in StreamName]: Map<string, CoalescedStreams[S]> } = { services: new Map(), fleet: new Map() }
   private timer: NodeJS.Timeout | null = null
 
   constructor(private rateHz: number) {

@@ -1,6 +1,8 @@
 import { publicSettings, type Health, type ServiceName, type ServiceState } from '../../shared/contract'
 import { AuditLog } from './audit-log'
 import { BrokerService, brokerSettingsChanged } from './broker/broker-service'
+import { DemoFleet } from './fleet/demo-fleet'
+import { FleetService } from './fleet/fleet-service'
 import { createDispatcher, type Dispatch } from './dispatcher'
 import { EventHub } from './event-hub'
 import { stderrLogger, type Logger } from './log'
@@ -34,6 +36,7 @@ export interface Core {
   readonly sessions: SessionStore
   readonly settings: SettingsService
   readonly broker: BrokerService
+  readonly fleet: FleetService
   health(): Health
   setService(name: ServiceName, state: ServiceState): void
   /** Stops services in the reverse order of their start, draining pending writes. */
@@ -66,16 +69,31 @@ export function createCore(config: CoreConfig): Core {
   }
   for (const name of Object.keys(services) as ServiceName[]) setService(name, services[name])
 
+  const fleet = new FleetService({
+    store: store.open,
+    events,
+    audit,
+    log,
+    now,
+    publish: (topic, payload) => broker.publish(topic, payload),
+    silentAfterMs: settings.get().silentAfterSeconds * 1000,
+  })
+  const demo = new DemoFleet(log)
   const broker = new BrokerService({
     log,
     now,
-    report: (state) => setService('broker', state),
-    message: () => {},
+    report: (state) => {
+      setService('broker', state)
+      // The demo fleet follows the broker: it starts once there is one, and moves when it moves.
+      if (state.state === 'up' || state.state === 'down') void demo.follow(settings.get(), state.state === 'up' ? broker.url : null)
+    },
+    message: (topic, payload) => fleet.receive(topic, payload),
     ...(config.mqttPort !== undefined ? { portOverride: config.mqttPort } : {}),
   })
   void broker.start(settings.get())
   const stopFollowingSettings = settings.onChange((next, previous) => {
     if (brokerSettingsChanged(next, previous)) void broker.start(next)
+    else void demo.follow(next, broker.url)
   })
 
   const health = (): Health => ({
@@ -101,6 +119,10 @@ export function createCore(config: CoreConfig): Core {
         return publicSettings(next)
       },
       'audit.list': ({ limit, beforeId }) => audit.list(limit, beforeId),
+      'fleet.device': ({ key }) => fleet.device(key),
+      'fleet.series': ({ key, metric, from, to, maxPoints }) => fleet.series(key, metric, from, to, maxPoints),
+      'fleet.rebirth': ({ key }, context) => fleet.requestRebirth(key, context.actor),
+      'fleet.write': ({ key, metric, value }, context) => fleet.write(key, metric, value, context.actor),
     },
     log,
   )
@@ -112,13 +134,16 @@ export function createCore(config: CoreConfig): Core {
     sessions,
     settings,
     broker,
+    fleet,
     health,
     setService,
     async dispose() {
       if (disposed) return
       disposed = true
       stopFollowingSettings()
+      await demo.stop()
       await broker.stop()
+      fleet.dispose()
       events.dispose()
       store.close()
     },

@@ -7,9 +7,13 @@ export const methodNames = [
   'settings.get',
   'settings.update',
   'audit.list',
+  'fleet.device',
+  'fleet.series',
+  'fleet.rebirth',
+  'fleet.write',
 ] as const
 
-export const eventNames = ['services', 'settings.changed', 'audit.appended'] as const
+export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet'] as const
 
 export type MethodName = (typeof methodNames)[number]
 export type EventName = (typeof eventNames)[number]

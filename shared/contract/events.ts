@@ -1,4 +1,5 @@
 import type { EventName } from './channels'
+import type { FleetRow } from './fleet'
 import type { AuditEntry, ServiceState, StreamDiff } from './model'
 import type { PublicSettings } from './settings'
 
@@ -7,6 +8,8 @@ export interface EventPayloads {
   services: StreamDiff<ServiceState>
   'settings.changed': PublicSettings
   'audit.appended': AuditEntry
+  /** Coalesced: one row per edge node and device, keyed by `group/edge[/device]`. */
+  fleet: StreamDiff<FleetRow>
 }
 
 // The compiler checks that every event name has a payload type and no payload type lacks a name.

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { MethodName } from './channels'
 import type { AuditEntry, Health, Identity } from './model'
+import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
 import { settingsPatchSchema, type PublicSettings } from './settings'
 
 interface MethodSpec {
@@ -53,6 +54,30 @@ export const methods = {
       .strict(),
     result: returns<AuditEntry[]>(),
     summary: 'Operator actions, newest first.',
+  },
+  'fleet.device': {
+    readOnly: true,
+    params: fleetParams.device,
+    result: returns<DeviceDetail>(),
+    summary: 'One edge node or device: its metrics, birth certificate, lifecycle and protocol errors.',
+  },
+  'fleet.series': {
+    readOnly: true,
+    params: fleetParams.series,
+    result: returns<SeriesPoints>(),
+    summary: 'A metric over time: raw samples, or roll-ups with min and max when the range is long.',
+  },
+  'fleet.rebirth': {
+    readOnly: false,
+    params: fleetParams.rebirth,
+    result: returns<{ requested: boolean }>(),
+    summary: 'Ask an edge node to send its births again (NCMD Node Control/Rebirth); audited.',
+  },
+  'fleet.write': {
+    readOnly: false,
+    params: fleetParams.write,
+    result: returns<{ sent: boolean }>(),
+    summary: 'Write a metric of an edge node (NCMD) or device (DCMD), typed by its birth; audited.',
   },
 } as const satisfies { [M in MethodName]: MethodSpec }
 

@@ -34,7 +34,7 @@ test('a host shared on the network asks who you are before showing the console',
 
   await page.keyboard.press('6')
   await page.getByRole('textbox', { name: 'Site name' }).fill('Pump house')
-  await page.getByRole('button', { name: 'Save settings' }).click()
+  await page.getByRole('button', { name: 'Save general' }).click()
   await expect(page.getByRole('status')).toHaveText('Saved.')
   const row = page.getByRole('table').getByRole('row').nth(1)
   await expect(row.getByRole('cell').nth(1)).toHaveText('Grace')
@@ -43,7 +43,7 @@ test('a host shared on the network asks who you are before showing the console',
 
   // The operator name setting does not override who signed in.
   await page.getByRole('textbox', { name: /Operator name/ }).fill('Someone else')
-  await page.getByRole('button', { name: 'Save settings' }).click()
+  await page.getByRole('button', { name: 'Save general' }).click()
   await expect(page.getByRole('status')).toHaveText('Saved.')
   await expect(page.getByRole('table').getByRole('row').nth(1).getByRole('cell').nth(1)).toHaveText('Grace')
 

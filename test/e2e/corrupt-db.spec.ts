@@ -25,7 +25,7 @@ test('a damaged database is kept aside and the console starts on a fresh one', a
   // The fresh database works.
   await page.keyboard.press('6')
   await page.getByRole('textbox', { name: 'Site name' }).fill('After recovery')
-  await page.getByRole('button', { name: 'Save settings' }).click()
+  await page.getByRole('button', { name: 'Save general' }).click()
   await expect(page.getByRole('status')).toHaveText('Saved.')
   await expect(page.getByRole('table').getByRole('row')).toHaveCount(2)
 

@@ -9,7 +9,7 @@ test('the console says when the host stops answering and recovers when it is bac
   await page.goto(`${first.url}#/settings`)
   await expect(page.getByTestId('status-host')).toHaveText(`Host: http://127.0.0.1:${port}/ · connected`)
   await page.getByRole('textbox', { name: 'Site name' }).fill('Substation 7')
-  await page.getByRole('button', { name: 'Save settings' }).click()
+  await page.getByRole('button', { name: 'Save general' }).click()
   await expect(page.getByRole('status')).toHaveText('Saved.')
   await expect(page.getByRole('alert')).toHaveCount(0)
 
@@ -32,7 +32,7 @@ test('the console says when the host stops answering and recovers when it is bac
 
   // The new connection works: a change goes through and is audited.
   await page.getByRole('spinbutton', { name: /Screen updates per second/ }).fill('6')
-  await page.getByRole('button', { name: 'Save settings' }).click()
+  await page.getByRole('button', { name: 'Save general' }).click()
   await expect(page.getByRole('status')).toHaveText('Saved.')
   await expect(page.getByRole('table').getByRole('row')).toHaveCount(3)
 

@@ -8,7 +8,7 @@ const openSettings = async (page: Page) => {
 const siteNameField = (page: Page) => page.getByRole('textbox', { name: 'Site name' })
 const operatorField = (page: Page) => page.getByRole('textbox', { name: /Operator name/ })
 const rateField = (page: Page) => page.getByRole('spinbutton', { name: /Screen updates per second/ })
-const saveButton = (page: Page) => page.getByRole('button', { name: 'Save settings' })
+const saveButton = (page: Page) => page.getByRole('button', { name: 'Save general' })
 const auditRows = (page: Page) => page.getByRole('table').getByRole('row')
 
 test('settings are saved, audited under the operator name and kept across reloads', async ({ page, host, pageErrors }) => {

@@ -15,7 +15,7 @@ const navLink = (page: Page, label: string) => nav(page).getByRole('link', { nam
 
 async function expectHealthyStatusBar(page: Page) {
   await expect(page.getByTestId('status-host')).toContainText(/Host: .* · connected$/)
-  await expect(page.getByTestId('status-broker')).toHaveText('Broker: off')
+  await expect(page.getByTestId('status-broker')).toHaveText('Broker: up')
   await expect(page.getByTestId('status-store')).toHaveText('Store: up')
 }
 
@@ -42,8 +42,8 @@ test('every section is reachable from the side bar, in the dark and the light th
   await expect(navLink(page, 'Fleet')).toHaveAttribute('aria-current', 'page')
   await expectHealthyStatusBar(page)
 
-  // Fleet tells where devices will come from and that no broker runs yet.
-  await expect(page.getByRole('main').getByRole('note')).toContainText('Broker: No MQTT broker yet')
+  // Fleet tells where devices will come from: the console's own broker.
+  await expect(page.getByRole('main').getByRole('note')).toContainText('Broker: Embedded broker on 127.0.0.1:')
   // Settings start with an honest empty audit log.
   await navLink(page, 'Settings').click()
   await expect(page.getByText('No operator actions yet.')).toBeVisible()

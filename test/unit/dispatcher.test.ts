@@ -22,6 +22,12 @@ function setup(overrides: Partial<Handlers> = {}) {
     'settings.get': () => shownSettings,
     'settings.update': () => shownSettings,
     'audit.list': () => [],
+    'fleet.device': () => {
+      throw new ContractFailure('NOT_FOUND', 'none')
+    },
+    'fleet.series': () => ({ metric: 'm', resolution: 0, times: [], values: [] }),
+    'fleet.rebirth': () => ({ requested: true }),
+    'fleet.write': () => ({ sent: true }),
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }

@@ -122,7 +122,7 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
       closing = true
       if (client.connected) {
         // A clean stop says offline explicitly: the broker does not send the Will on a DISCONNECT.
-        await new Promise<void>((resolve) => client.publish(topic, statePayload(false, now()), { qos: 1, retain: true }, () => resolve()))
+        await new Promise<void>((resolve) => client.publish(topic, statePayload(false, willTimestamp), { qos: 1, retain: true }, () => resolve()))
       }
       // Forced when offline: a graceful end would wait for a broker that is not there.
       await client.endAsync(!client.connected)

@@ -36,4 +36,60 @@ export const migrations: Migration[] = [
       CREATE INDEX sessions_expires_at ON sessions (expires_at);
     `,
   },
+  {
+    version: 3,
+    name: 'fleet registry, metric time series and lifecycle events',
+    sql: `
+      CREATE TABLE fleet_devices (
+        key TEXT PRIMARY KEY,
+        group_id TEXT NOT NULL,
+        edge_node_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        first_seen INTEGER,
+        last_seen INTEGER,
+        firmware TEXT NOT NULL DEFAULT '',
+        -- The last birth certificate, as JSON metric definitions: what the device said it has.
+        birth_at INTEGER,
+        bd_seq INTEGER,
+        birth TEXT,
+        expected INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+      CREATE TABLE metric_series (
+        id INTEGER PRIMARY KEY,
+        device_key TEXT NOT NULL,
+        name TEXT NOT NULL,
+        datatype TEXT NOT NULL,
+        UNIQUE (device_key, name)
+      );
+      -- Raw samples for the recent past; numbers in value, everything else in text.
+      CREATE TABLE metric_samples (
+        series_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        value REAL,
+        text TEXT,
+        PRIMARY KEY (series_id, at)
+      ) WITHOUT ROWID;
+      -- Roll-ups of numeric series per bucket of "resolution" seconds, kept far longer than raw.
+      CREATE TABLE metric_rollups (
+        series_id INTEGER NOT NULL,
+        resolution INTEGER NOT NULL,
+        bucket INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        min REAL NOT NULL,
+        max REAL NOT NULL,
+        sum REAL NOT NULL,
+        last REAL NOT NULL,
+        PRIMARY KEY (series_id, resolution, bucket)
+      ) WITHOUT ROWID;
+      CREATE TABLE lifecycle_events (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        device_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX lifecycle_events_device ON lifecycle_events (device_key, at);
+      CREATE INDEX lifecycle_events_at ON lifecycle_events (at);
+    `,
+  },
 ]

@@ -4,10 +4,10 @@ import type { Slice } from '../../state/store'
 
 export interface SettingsSlice {
   settings: PublicSettings | null
-  settingsError: string | null
   audit: AuditEntry[]
   loadSettings(): Promise<void>
-  saveSettings(patch: SettingsPatch): Promise<boolean>
+  /** true when saved, else the reason in words. */
+  saveSettings(patch: SettingsPatch): Promise<true | string>
   loadAudit(): Promise<void>
   receiveSettings(settings: PublicSettings): void
   receiveAudit(entry: AuditEntry): void
@@ -17,18 +17,16 @@ const auditShown = 50
 
 export const createSettingsSlice: Slice<SettingsSlice> = (bridge) => (set) => ({
   settings: null,
-  settingsError: null,
   audit: [],
   loadSettings: async () => {
     set({ settings: await bridge.call('settings.get') })
   },
   saveSettings: async (patch) => {
     try {
-      set({ settings: await bridge.call('settings.update', patch), settingsError: null })
+      set({ settings: await bridge.call('settings.update', patch) })
       return true
     } catch (error) {
-      set({ settingsError: error instanceof BridgeError ? error.message : String(error) })
-      return false
+      return error instanceof BridgeError ? error.message : String(error)
     }
   },
   loadAudit: async () => {
