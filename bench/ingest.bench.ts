@@ -16,8 +16,8 @@ const nodes = 20
 const devices = 5
 
 export async function ingest(): Promise<string> {
-  const bare = await measureBare()
   const ours = await measureConsole()
+  const bare = await measureBare()
   console.log(`  fleet: ${nodes} edge nodes × ${devices} devices in burst mode, a separate process; ${seconds} s measured after ${warmupSeconds} s warm-up`)
   console.log(`  bare mqtt subscriber (counts messages):  ${bare.messages.toFixed(0)} msg/s`)
   console.log(`  console (decode, host state, history):  ${ours.messages.toFixed(0)} msg/s = ${ours.metrics.toFixed(0)} metric updates/s; aim ≥ 50,000 and ≥ 0.8 of bare`)
@@ -26,7 +26,7 @@ export async function ingest(): Promise<string> {
 }
 
 async function measureBare(): Promise<{ messages: number }> {
-  const aedes = await Aedes.createBroker()
+  const aedes = await Aedes.createBroker({ concurrency: 0 })
   const server = createServer(aedes.handle)
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -79,7 +79,7 @@ async function rateOver(count: () => number, onStart?: () => void): Promise<numb
 }
 
 function startFleet(url: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'simulator/fleet/cli.ts', '--nodes', String(nodes), '--devices', String(devices), '--burst', '--broker', url], {
+  return spawn(process.execPath, ['--import', 'tsx', 'simulator/fleet/cli.ts', '--nodes', String(nodes), '--devices', String(devices), '--burst', '--max-in-flight', '8', '--broker', url], {
     stdio: ['ignore', 'ignore', 'inherit'],
   })
 }

@@ -33,7 +33,13 @@ export interface EmbeddedBroker {
  * reported, never thrown: the console keeps running with the broker marked down or degraded.
  */
 export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker({ id: 'esp-fleet-console' })
+  const aedes = await Aedes.createBroker({
+    id: 'esp-fleet-console',
+    // mqemitter drains its queue by recursion: under a flood (hundreds of nodes publishing at once) a
+    // bounded concurrency builds a queue deep enough to overflow the stack and take the console down.
+    // Unbounded, delivery is held back by each client's TCP backpressure instead.
+    concurrency: 0,
+  })
   const servers: Server[] = []
   const listeners: ListenerReport[] = []
 
