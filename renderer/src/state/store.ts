@@ -1,11 +1,12 @@
 import { createContext, useContext } from 'react'
 import { createStore, useStore, type StateCreator, type StoreApi } from 'zustand'
 import type { Bridge } from '../bridge'
+import { createFleetSlice, type FleetSlice } from '../features/fleet/fleet-slice'
 import { createSettingsSlice, type SettingsSlice } from '../features/settings/settings-slice'
 import { createShellSlice, type ShellSlice } from '../shell/shell-slice'
 import { createSystemSlice, type SystemSlice } from '../shell/system-slice'
 
-export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice
+export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice
 
 /** Each slice gets the whole store's set/get and the bridge its actions call. */
 export type Slice<T> = (bridge: Bridge) => StateCreator<ConsoleState, [], [], T>
@@ -17,6 +18,7 @@ export function createConsoleStore(bridge: Bridge): ConsoleStore {
     ...createShellSlice(bridge)(...a),
     ...createSystemSlice(bridge)(...a),
     ...createSettingsSlice(bridge)(...a),
+    ...createFleetSlice(bridge)(...a),
   }))
 }
 

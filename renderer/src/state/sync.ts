@@ -16,11 +16,16 @@ export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
   const stops = [
     bridge.onConnection((connection) => {
       state().setConnection(connection)
-      if (connection === 'open') reload()
+      if (connection === 'open') {
+        // The host sends the whole fleet first on every connection; rows it no longer has must go.
+        state().expectFleetSnapshot()
+        reload()
+      }
     }),
     bridge.on('services', (diff) => state().applyServices(diff)),
     bridge.on('settings.changed', (settings) => state().receiveSettings(settings)),
     bridge.on('audit.appended', (entry) => state().receiveAudit(entry)),
+    bridge.on('fleet', (diff) => state().receiveFleet(diff)),
   ]
   if (bridge.connection === 'open') reload()
   const onHash = () => state().showSection(sectionFromHash(location.hash))
