@@ -7,7 +7,7 @@ import mqtt from 'mqtt'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCore, silentLogger, type Core } from '../../electron/core'
 import type { ServiceState } from '../../shared/contract'
-import { haveMosquitto, startAedes, startMosquitto, type TestBroker } from '../support/brokers'
+import { freePort, haveMosquitto, startAedes, startMosquitto, type TestBroker } from '../support/brokers'
 
 let dir: string
 const cleanups: (() => Promise<void> | void)[] = []
@@ -96,7 +96,7 @@ describe('the embedded broker', () => {
     const pki = makePki(dir)
     const core = start()
     await brokerState(core, (s) => s.state === 'up')
-    const tlsPort = await freeTcpPort()
+    const tlsPort = await freePort()
     await core.dispatch('settings.update', { mqttTlsPort: tlsPort, mqttTlsCertFile: pki.serverCert, mqttTlsKeyFile: pki.serverKey, mqttTlsCaFile: pki.caCert }, operator)
     await brokerState(core, (s) => s.state === 'up' && s.detail.includes(`TLS 127.0.0.1:${tlsPort}`))
 
@@ -181,14 +181,6 @@ describe('an external broker', () => {
 })
 
 const read = (file: string) => readFileSync(file)
-
-async function freeTcpPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
 
 /** A site CA, a broker certificate for localhost and one device certificate, made by openssl. */
 function makePki(root: string) {

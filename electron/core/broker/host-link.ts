@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import { answerOwnHostState, hostStateBirth, hostStateDeath, hostStateWill, type HostStatePublish } from '../../../shared/domain/sparkplug/host-state'
+import { hostStateTopic } from '../../../shared/domain/sparkplug/topic'
+import { encodeHostState } from '../../../shared/wire/sparkplug'
 
 export interface HostLinkOptions {
   url: string
@@ -31,8 +34,8 @@ export interface HostLinkHandlers {
   status(status: HostLinkStatus): void
 }
 
-const stateTopic = (hostId: string) => `spBv1.0/STATE/${hostId}`
-const statePayload = (online: boolean, timestamp: number) => JSON.stringify({ online, timestamp })
+const stateBytes = (publish: HostStatePublish) => Buffer.from(encodeHostState(publish.json))
+const asWill = (publish: HostStatePublish) => ({ topic: publish.topic, payload: stateBytes(publish), qos: publish.qos, retain: publish.retain })
 
 /**
  * The console's own MQTT session as a Sparkplug host application: Will first, then subscriptions,
@@ -40,7 +43,7 @@ const statePayload = (online: boolean, timestamp: number) => JSON.stringify({ on
  */
 export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandlers): HostLink {
   const now = options.now ?? Date.now
-  const topic = stateTopic(options.hostId)
+  const topic = hostStateTopic(options.hostId)
   // The birth must repeat the timestamp of the Will in the CONNECT that opened this session
   // (tck-id-host-topic-phid-birth-payload-timestamp), so each connection attempt gets a fresh one.
   let willTimestamp = now()
@@ -52,7 +55,7 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
     reconnectPeriod: options.reconnectMs ?? 3000,
     connectTimeout: 10_000,
     resubscribe: false,
-    will: { topic, payload: Buffer.from(statePayload(false, willTimestamp)), qos: 1, retain: true },
+    will: asWill(hostStateWill(options.hostId, willTimestamp)),
     ...(options.username ? { username: options.username } : {}),
     ...(options.password ? { password: options.password } : {}),
     ...tlsMaterial(options),
@@ -67,7 +70,7 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
 
   client.on('reconnect', () => {
     willTimestamp = now()
-    client.options.will = { topic, payload: Buffer.from(statePayload(false, willTimestamp)), qos: 1, retain: true }
+    client.options.will = asWill(hostStateWill(options.hostId, willTimestamp))
     report({ state: 'connecting', detail: `Reconnecting to ${redact(options.url)}…` })
   })
   client.on('connect', () => {
@@ -85,7 +88,7 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
     if (messageTopic === topic) {
       // Another session's Will (or a stale retained message) said we are offline: say otherwise at once
       // (tck-id-message-flow-hid-sparkplug-state-message-delivered).
-      if (saysOffline(payload)) publishBirth()
+      if (answerOwnHostState(options.hostId, willTimestamp, parseJson(payload))) publishBirth()
       return
     }
     handlers.message(messageTopic, payload)
@@ -102,7 +105,8 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
   })
 
   function publishBirth() {
-    client.publish(topic, statePayload(true, willTimestamp), { qos: 1, retain: true }, (error) => {
+    const birth = hostStateBirth(options.hostId, willTimestamp)
+    client.publish(birth.topic, stateBytes(birth), { qos: birth.qos, retain: birth.retain }, (error) => {
       if (error) report({ state: 'down', detail: `Could not publish the host STATE: ${error.message}` })
       else report({ state: 'up', detail: `Sparkplug host "${options.hostId}" on ${redact(options.url)}` })
     })
@@ -122,7 +126,8 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
       closing = true
       if (client.connected) {
         // A clean stop says offline explicitly: the broker does not send the Will on a DISCONNECT.
-        await new Promise<void>((resolve) => client.publish(topic, statePayload(false, willTimestamp), { qos: 1, retain: true }, () => resolve()))
+        const death = hostStateDeath(options.hostId, willTimestamp)
+        await new Promise<void>((resolve) => client.publish(death.topic, stateBytes(death), { qos: death.qos, retain: death.retain }, () => resolve()))
       }
       // Forced when offline: a graceful end would wait for a broker that is not there.
       await client.endAsync(!client.connected)
@@ -130,12 +135,11 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
   }
 }
 
-function saysOffline(payload: Buffer): boolean {
+function parseJson(payload: Buffer): unknown {
   try {
-    const state = JSON.parse(payload.toString('utf8')) as { online?: unknown }
-    return state.online === false
+    return JSON.parse(payload.toString('utf8'))
   } catch {
-    return false
+    return null
   }
 }
 
