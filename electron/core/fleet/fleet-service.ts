@@ -1,5 +1,5 @@
 import type { DeviceDetail, FleetRow, ProtocolError, SeriesPoints } from '../../../shared/contract'
-import type { EdgeNodeView } from '../../../shared/domain/sparkplug/edge-node'
+import type { DeviceView, EdgeNodeView } from '../../../shared/domain/sparkplug/edge-node'
 import { HostApplication, type HostEffect, type HostStats, type RestoredEdgeNode } from '../../../shared/domain/sparkplug/host-application'
 import { deviceCommand, nodeCommand } from '../../../shared/domain/sparkplug/host-state'
 import { typedWrite } from '../../../shared/domain/sparkplug/metric-write'
@@ -117,7 +117,7 @@ export class FleetService {
     const metrics = [...target.metrics.values()].map((metric) => metricView(metric, this.properties.get(`${key}\u0000${metric.name}`)))
     const decode = this.decodeErrors.get(node.ref.key)
     return {
-      row: device ? deviceRow(node, device, this.reboots(key, now), this.stored.get(key)) : this.nodeRowFor(node, now),
+      row: this.rowFor(node, device, now),
       metrics: metrics.sort((a, b) => a.name.localeCompare(b.name)),
       birth: target.birthAt === null ? null : { at: target.birthAt, bdSeq: node.bdSeq === null ? null : Number(node.bdSeq), metricCount: target.metrics.size },
       lifecycle: this.lifecycle?.list(key) ?? [],
@@ -220,15 +220,13 @@ export class FleetService {
   }
 
   private pushRow(key: string, now: number): void {
-    const [group, nodeId, deviceId] = key.split('/') as [string, string, string?]
-    const node = this.host.edgeNode(group, nodeId)
-    if (!node) return
-    if (deviceId === undefined) {
-      this.options.events.set('fleet', key, this.nodeRowFor(node, now))
-      return
-    }
-    const device = node.devices.get(deviceId)
-    if (device) this.options.events.set('fleet', key, deviceRow(node, device, this.reboots(node.ref.key, now), this.stored.get(key)))
+    const found = this.lookup(key)
+    if (found) this.options.events.set('fleet', key, this.rowFor(found.node, found.device, now))
+  }
+
+  /** The same row for the table and the device screen: a device shows its edge node's reboots. */
+  private rowFor(node: EdgeNodeView, device: DeviceView | undefined, now: number): FleetRow {
+    return device ? deviceRow(node, device, this.reboots(node.ref.key, now), this.stored.get(device.ref.key)) : this.nodeRowFor(node, now)
   }
 
   private nodeRowFor(node: EdgeNodeView, now: number): FleetRow {
@@ -242,17 +240,24 @@ export class FleetService {
   }
 
   private markDevicesDirty(nodeKey: string): void {
-    const [group, nodeId] = nodeKey.split('/') as [string, string]
+    const found = this.lookup(nodeKey)
+    if (found) for (const device of found.node.devices.values()) this.dirty.add(device.ref.key)
+  }
+
+  /** An edge node (`group/edge`) or a device (`group/edge/device`) by its key, if the host knows it. */
+  private lookup(key: string): { node: EdgeNodeView; device: DeviceView | undefined } | null {
+    const [group, nodeId, deviceId] = key.split('/') as [string, string, string?]
     const node = this.host.edgeNode(group, nodeId)
-    if (node) for (const device of node.devices.values()) this.dirty.add(device.ref.key)
+    if (!node) return null
+    if (deviceId === undefined) return { node, device: undefined }
+    const device = node.devices.get(deviceId)
+    return device ? { node, device } : null
   }
 
   private find(key: string) {
-    const [group, nodeId, deviceId] = key.split('/') as [string, string, string?]
-    const node = this.host.edgeNode(group, nodeId)
-    const device = deviceId === undefined ? undefined : node?.devices.get(deviceId)
-    if (!node || (deviceId !== undefined && !device)) throw new ContractFailure('NOT_FOUND', `No edge node or device ${key} is known to this console.`)
-    return { node, device }
+    const found = this.lookup(key)
+    if (!found) throw new ContractFailure('NOT_FOUND', `No edge node or device ${key} is known to this console.`)
+    return found
   }
 
   private rememberProperties(topic: string, metrics: Metric[]): void {
