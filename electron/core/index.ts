@@ -123,6 +123,11 @@ export function createCore(config: CoreConfig): Core {
       'fleet.series': ({ key, metric, from, to, maxPoints }) => fleet.series(key, metric, from, to, maxPoints),
       'fleet.rebirth': ({ key }, context) => fleet.requestRebirth(key, context.actor),
       'fleet.write': ({ key, metric, value }, context) => fleet.write(key, metric, value, context.actor),
+      'demo.fault': ({ key, fault }, context) => {
+        const { node, words } = demo.inject(key, fault)
+        audit.perform({ actor: context.actor, action: 'demo fault', target: node, detail: words }, () => {})
+        return { injected: words }
+      },
     },
     log,
   )

@@ -11,6 +11,7 @@ export const methodNames = [
   'fleet.series',
   'fleet.rebirth',
   'fleet.write',
+  'demo.fault',
 ] as const
 
 export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet'] as const

@@ -93,6 +93,7 @@ export const fleetParams = {
     .strict()
     .refine((range) => range.from < range.to, { message: '"from" must be before "to".', path: ['from'] }),
   rebirth: z.object({ key: deviceKey }).strict(),
+  demoFault: z.object({ key: deviceKey, fault: z.enum(['power-cut', 'crash', 'wifi-drop', 'hang', 'resume']) }).strict(),
   write: z
     .object({
       key: deviceKey,
@@ -101,3 +102,12 @@ export const fleetParams = {
     })
     .strict(),
 }
+
+/**
+ * What a trainer can do to a node of the demo fleet, so operators learn what each failure looks like
+ * on the console before they meet it on a real plant: a power cut (no NDEATH, off for a minute), a
+ * panic (crash summary in the next birth), a lost Wi-Fi link, a hung application (no death, just
+ * silence) and its resumption.
+ */
+export type DemoFault = z.infer<typeof fleetParams.demoFault>['fault']
+

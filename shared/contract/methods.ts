@@ -79,6 +79,12 @@ export const methods = {
     result: returns<{ sent: boolean }>(),
     summary: 'Write a metric of an edge node (NCMD) or device (DCMD), typed by its birth; audited.',
   },
+  'demo.fault': {
+    readOnly: false,
+    params: fleetParams.demoFault,
+    result: returns<{ injected: string }>(),
+    summary: 'Make a node of the demo fleet fail (power cut, crash, lost Wi-Fi, hang) or resume; audited.',
+  },
 } as const satisfies { [M in MethodName]: MethodSpec }
 
 export type Methods = typeof methods

@@ -118,6 +118,16 @@ describe('the console as Sparkplug host of a virtual fleet', () => {
     expect(series.values.every((value) => typeof value === 'number')).toBe(true)
   })
 
+  it('refuses a demo fault when the demo fleet is off, and for a node outside it, saying what to do', async () => {
+    expect(await core.dispatch('demo.fault', { key: 'Demo/esp32-001', fault: 'power-cut' }, operator)).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', message: expect.stringContaining('Settings → Demo fleet') } })
+    await core.dispatch('settings.update', { demoFleet: true, demoFleetNodes: 2, demoFleetDevices: 1 }, operator)
+    await until('the demo online', () => rows.get('Demo/esp32-002')?.state === 'online')
+    expect(await core.dispatch('demo.fault', { key: 'Plant1/esp32-001', fault: 'crash' }, operator)).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', message: expect.stringContaining('not a node of the demo fleet') } })
+    expect(rows.get('Plant1/esp32-001')?.state).toBe('online')
+    expect(await core.dispatch('demo.fault', { key: 'Demo/esp32-002', fault: 'hang' }, operator)).toMatchObject({ ok: true })
+    expect(await core.dispatch('audit.list', { limit: 1 }, operator)).toMatchObject({ ok: true, value: [{ action: 'demo fault', target: 'Demo/esp32-002', outcome: 'ok' }] })
+  })
+
   it('after a console restart shows every known device STALE until its birth arrives', async () => {
     await fleet!.stop()
     fleet = null

@@ -28,6 +28,7 @@ function setup(overrides: Partial<Handlers> = {}) {
     'fleet.series': () => ({ metric: 'm', resolution: 0, times: [], values: [] }),
     'fleet.rebirth': () => ({ requested: true }),
     'fleet.write': () => ({ sent: true }),
+    'demo.fault': () => ({ injected: 'power cut' }),
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }

@@ -1,6 +1,21 @@
-import type { Settings } from '../../../shared/contract'
+import type { DemoFault, Settings } from '../../../shared/contract'
+import type { Fault } from '../../../simulator/fleet/edge-node'
 import { startVirtualFleet, type VirtualFleet } from '../../../simulator/fleet/fleet'
+import { ContractFailure } from '../failure'
 import type { Logger } from '../log'
+
+const demoGroup = 'Demo'
+
+/** Each trainer's fault as the simulator plays it, and how the audit log describes it. */
+const faults: Record<DemoFault, { fault: Fault; words: string }> = {
+  // A minute off is long enough to watch the node go offline and its metrics STALE, and short
+  // enough that the demo heals itself.
+  'power-cut': { fault: { kind: 'reboot', reason: 'ESP_RST_POWERON', offMs: 60_000 }, words: 'power cut for 60 s (no NDEATH; the broker sends the Will)' },
+  crash: { fault: { kind: 'crash', reason: 'ESP_RST_PANIC', offMs: 3_000 }, words: 'panic and reboot (core dump, crash summary in the next NBIRTH)' },
+  'wifi-drop': { fault: { kind: 'drop', cause: 'WIFI_REASON_BEACON_TIMEOUT' }, words: 'Wi-Fi link lost (beacon timeout), reconnects with a new bdSeq' },
+  hang: { fault: { kind: 'silence' }, words: 'application hung: connected but silent until resumed' },
+  resume: { fault: { kind: 'resume' }, words: 'application resumed' },
+}
 
 /**
  * The virtual fleet started inside the console when the operator turns on the demo, so a new user
@@ -23,7 +38,7 @@ export class DemoFleet {
       try {
         this.fleet = await startVirtualFleet({
           brokerUrl: wanted.url,
-          groupId: 'Demo',
+          groupId: demoGroup,
           nodeIdPrefix: 'esp32-',
           nodes: wanted.nodes,
           devicesPerNode: wanted.devices,
@@ -39,6 +54,18 @@ export class DemoFleet {
       }
     })
     return this.chain
+  }
+
+  /** Makes one demo edge node fail as a real one would; refused for anything that is not the demo. */
+  inject(key: string, fault: DemoFault): { node: string; words: string } {
+    const [groupId, edgeNodeId] = key.split('/') as [string, string]
+    if (!this.fleet) throw new ContractFailure('UNAVAILABLE', 'The demo fleet is not running. Turn it on in Settings → Demo fleet.')
+    if (groupId !== demoGroup || !this.fleet.nodes.some((node) => node.edgeNodeId === edgeNodeId)) {
+      throw new ContractFailure('NOT_FOUND', `${groupId}/${edgeNodeId} is not a node of the demo fleet; faults can only be played on group ${demoGroup}.`)
+    }
+    const { fault: played, words } = faults[fault]
+    this.fleet.inject(edgeNodeId, played)
+    return { node: `${groupId}/${edgeNodeId}`, words }
   }
 
   /** The running virtual fleet, for tests that inject faults into it. */

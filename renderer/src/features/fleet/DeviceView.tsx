@@ -3,6 +3,7 @@ import type { FleetRow, MetricView } from '../../../../shared/contract'
 import { useConsole } from '../../state/store'
 import { ConfirmDialog } from './ConfirmDialog'
 import { BirthCertificate, ProtocolErrors } from './DeviceFacts'
+import { DemoFaults } from './DemoFaults'
 import { commandSentence, commandVerb, formatAgo, formatRssi, formatTime } from './fleet-format'
 import { nodeKeyOf } from './fleet-model'
 import type { CommandOutcome } from './fleet-slice'
@@ -32,6 +33,7 @@ export function DeviceView(props: { onBack(): void }) {
   const charted = useConsole((state) => state.fleetSeries?.metric ?? null)
   const showSeries = useConsole((state) => state.showFleetSeries)
   const range = useConsole((state) => state.fleetSeries?.range ?? '1h')
+  const demoOn = useConsole((state) => state.settings?.demoFleet === true)
   const now = useNow(1000)
   const [pending, setPending] = useState<PendingCommand | null>(null)
   const [outcome, setOutcome] = useState<CommandOutcome | null>(null)
@@ -148,6 +150,7 @@ export function DeviceView(props: { onBack(): void }) {
             <LifecycleTimeline entries={detail.lifecycle} deviceKey={key} now={now} />
           </section>
           <div className="device-side">
+            {demoOn && row && row.group === 'Demo' && <DemoFaults nodeKey={nodeKeyOf(row)} onOutcome={setOutcome} />}
             <section className="panel" aria-labelledby="device-birth">
               <h3 id="device-birth">Birth certificate</h3>
               <BirthCertificate birth={detail.birth} now={now} />

@@ -1,4 +1,4 @@
-import type { DeviceDetail, FleetRow, SeriesPoints, StreamDiff } from '../../../../shared/contract'
+import type { DemoFault, DeviceDetail, FleetRow, SeriesPoints, StreamDiff } from '../../../../shared/contract'
 import { BridgeError } from '../../bridge'
 import type { Slice } from '../../state/store'
 import { mergeFleetDiff, type FleetQuery, type FleetRows, type SortColumn, type StateFilter } from './fleet-model'
@@ -52,6 +52,7 @@ export interface FleetSlice {
   refreshFleetSeries(): Promise<void>
   requestRebirth(nodeKey: string): Promise<CommandOutcome>
   writeMetric(key: string, metric: string, value: number | boolean | string): Promise<CommandOutcome>
+  playDemoFault(nodeKey: string, fault: DemoFault): Promise<CommandOutcome>
 }
 
 /** Counts and times read best largest first; names read best A to Z. */
@@ -177,6 +178,15 @@ export const createFleetSlice: Slice<FleetSlice> = (bridge) => (set, get) => {
           : { ok: false, text: `The console did not send ${metric} to ${key}.` }
       } catch (error) {
         return { ok: false, text: `Not sent: ${messageOf(error)}` }
+      }
+    },
+    playDemoFault: async (nodeKey, fault) => {
+      try {
+        const { injected } = await bridge.call('demo.fault', { key: nodeKey, fault })
+        void get().refreshFleetDevice()
+        return { ok: true, text: `${nodeKey}: ${injected}. Watch its state and lifecycle below.` }
+      } catch (error) {
+        return { ok: false, text: `Fault not played: ${messageOf(error)}` }
       }
     },
   }
