@@ -26,10 +26,10 @@ export class EventHub {
 
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener)
-    // A screen that connects (or reconnects) first receives the whole state of every stream.
+    // A screen that connects (or reconnects) first receives the whole state of every stream, even an
+    // empty one: a screen that reconnected replaces what it held with this, so it must always come.
     for (const stream of Object.keys(this.snapshots) as StreamName[]) {
-      const snapshot = this.snapshots[stream]
-      if (snapshot.size > 0) listener(stream, { set: Object.fromEntries(snapshot), deleted: [] })
+      listener(stream, { set: Object.fromEntries(this.snapshots[stream]), deleted: [] })
     }
     return () => this.listeners.delete(listener)
   }

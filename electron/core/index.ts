@@ -92,6 +92,7 @@ export function createCore(config: CoreConfig): Core {
   })
   void broker.start(settings.get())
   const stopFollowingSettings = settings.onChange((next, previous) => {
+    fleet.silentAfterMs = next.silentAfterSeconds * 1000
     if (brokerSettingsChanged(next, previous)) void broker.start(next)
     else void demo.follow(next, broker.url)
   })

@@ -16,10 +16,18 @@ export function wireContract(core: Core, window: BrowserWindow, context: () => C
       return core.dispatch(method, params, context())
     })
   }
-  const unsubscribe = core.events.subscribe((event, payload) => {
-    if (!window.isDestroyed()) window.webContents.send(`event:${event}`, payload)
-  })
+  // Each page load subscribes afresh, so the page (first load or a reload) receives the snapshot of
+  // every stream once its listeners exist; one sent before the page has loaded would be lost.
+  let unsubscribe = () => {}
+  const subscribe = () => {
+    unsubscribe()
+    unsubscribe = core.events.subscribe((event, payload) => {
+      if (!window.isDestroyed()) window.webContents.send(`event:${event}`, payload)
+    })
+  }
+  window.webContents.on('did-finish-load', subscribe)
   return () => {
+    window.webContents.off('did-finish-load', subscribe)
     unsubscribe()
     for (const method of methodNames) ipcMain.removeHandler(`rpc:${method}`)
   }

@@ -126,12 +126,13 @@ describe('createCore settings', () => {
 })
 
 describe('createCore events', () => {
-  it('gives a new subscriber the full services snapshot at once', () => {
+  it('gives a new subscriber the full snapshot of every stream at once, the empty fleet too', () => {
     const core = start()
     const seen: { event: EventName; payload: unknown }[] = []
     core.events.subscribe((event, payload) => seen.push({ event, payload }))
-    expect(seen).toHaveLength(1)
-    expect(seen[0]!.event).toBe('services')
+    expect(seen.map((entry) => entry.event)).toEqual(['services', 'fleet'])
+    // A screen that reconnected drops the rows it held when this empty snapshot arrives.
+    expect(seen[1]!.payload).toEqual({ set: {}, deleted: [] })
     const diff = seen[0]!.payload as StreamDiff<ServiceState>
     expect(Object.keys(diff.set).sort()).toEqual(['broker', 'host', 'store'])
     expect(diff.set.store!.state).toBe('up')

@@ -799,6 +799,16 @@ describe('silence', () => {
     expect(lifecycle(h.takeEffects())).toEqual(['Plant1/Gateway01/Sensor07 silent'])
   })
 
+  it('applies a new silence limit from the next tick, without a restart', () => {
+    const h = host({ silentAfterMs: 600_000 })
+    born(h)
+    h.tick(T0 + 30_000)
+    expect(h.takeEffects()).toEqual([])
+    h.silentAfterMs = 20_000
+    h.tick(T0 + 30_001)
+    expect(lifecycle(h.takeEffects())).toEqual(['Plant1/Gateway01 silent', 'Plant1/Gateway01/Sensor07 silent'])
+  })
+
   it('does not flag offline nodes, and can be turned off', () => {
     const h = host({ silentAfterMs: 60_000 })
     born(h)

@@ -133,6 +133,11 @@ export class FleetService {
     return this.history.query(key, metric, from, to, maxPoints, this.options.now())
   }
 
+  /** Settings → Sparkplug host: how long a device may say nothing before it is flagged silent. */
+  set silentAfterMs(ms: number) {
+    this.host.silentAfterMs = ms
+  }
+
   requestRebirth(key: string, actor: string): { requested: boolean } {
     const { node } = this.find(key)
     this.options.audit.perform({ actor, action: 'request rebirth', target: node.ref.key, detail: 'NCMD Node Control/Rebirth = true' }, () => {})

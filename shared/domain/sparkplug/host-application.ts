@@ -186,7 +186,8 @@ const reorderWindow = 128
 
 export class HostApplication {
   readonly reorderTimeoutMs: number
-  readonly silentAfterMs: number
+  /** The operator may change it while the console runs; the next tick applies it. */
+  silentAfterMs: number
   readonly stats: HostStats = {
     messages: 0,
     metricUpdates: 0,
