@@ -1,4 +1,5 @@
 import type { ServiceState, Settings } from '../../../shared/contract'
+import { hostStateTopic } from '../../../shared/domain/sparkplug/topic'
 import type { Logger } from '../log'
 import { startEmbeddedBroker, type EmbeddedBroker } from './embedded-broker'
 import { openHostLink, type HostLink, type HostLinkStatus } from './host-link'
@@ -90,6 +91,12 @@ export class BrokerService {
         return
       }
       url = this.embedded.url
+      // The host link answers its own STATE topic; everything else in the namespace is the fleet.
+      const ownState = hostStateTopic(settings.sparkplugHostId)
+      const embedded = this.embedded
+      await embedded.tap('spBv1.0/#', (topic, payload) => {
+        if (topic !== ownState && this.embedded === embedded) this.options.message(topic, payload)
+      })
       listening = this.embedded.listeners
         .filter((listener) => listener.address)
         .map((listener) => `${listener.name === 'tls' ? 'TLS ' : ''}${listener.address}`)
@@ -116,6 +123,7 @@ export class BrokerService {
         {
           url,
           hostId: settings.sparkplugHostId,
+          fleetVia: settings.mqttMode === 'embedded' ? 'in-process' : 'session',
           ...(settings.mqttMode === 'external'
             ? {
                 username: settings.mqttUsername,

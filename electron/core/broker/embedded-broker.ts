@@ -25,6 +25,12 @@ export interface EmbeddedBroker {
   readonly url: string | null
   readonly listeners: ListenerReport[]
   readonly clients: () => number
+  /**
+   * Hands every message on `filter` to `deliver` inside the process, as aedes routes it: the console's
+   * own host reads the fleet this way instead of through a loopback MQTT session, which would encode,
+   * send, and parse every message a second time.
+   */
+  tap(filter: string, deliver: (topic: string, payload: Buffer) => void): Promise<void>
   close(): Promise<void>
 }
 
@@ -60,6 +66,18 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
     url: plainPort ? `mqtt://127.0.0.1:${plainPort}` : null,
     listeners,
     clients: () => aedes.connectedClients,
+    tap(filter, deliver) {
+      return new Promise((resolve) =>
+        aedes.subscribe(
+          filter,
+          (packet, done) => {
+            deliver(packet.topic, typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload)
+            done()
+          },
+          resolve,
+        ),
+      )
+    },
     async close() {
       await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))))
       await new Promise<void>((resolve) => aedes.close(() => resolve()))

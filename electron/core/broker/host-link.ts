@@ -13,6 +13,11 @@ export interface HostLinkOptions {
   clientCertFile?: string
   clientKeyFile?: string
   caFile?: string
+  /**
+   * Read the fleet's messages through this session (an external broker), or only the host's own
+   * STATE topic because the embedded broker hands the fleet over in-process.
+   */
+  fleetVia?: 'session' | 'in-process'
   /** Milliseconds between reconnect attempts after a lost or refused connection. */
   reconnectMs?: number
   now?: () => number
@@ -75,8 +80,9 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
   })
   client.on('connect', () => {
     lastProblem = null
-    // tck-id-host-topic-phid-birth-sub-required, then tck-id-host-topic-phid-birth-required.
-    client.subscribe(['spBv1.0/#'], { qos: 1 }, (error) => {
+    // tck-id-host-topic-phid-birth-sub-required, then tck-id-host-topic-phid-birth-required. With the
+    // embedded broker the fleet's topics are already tapped in-process, before this session exists.
+    client.subscribe(options.fleetVia === 'in-process' ? [topic] : ['spBv1.0/#'], { qos: 1 }, (error) => {
       if (error) {
         report({ state: 'down', detail: `The broker at ${redact(options.url)} refused the Sparkplug subscription: ${error.message}` })
         return

@@ -11,6 +11,13 @@ export const historyPolicy = {
   rawMs: 6 * 3600_000,
   /** A value that has not changed is stored again after this long, so gaps mean silence. */
   heartbeatMs: 60_000,
+  /**
+   * Raw samples of a number are at least this far apart; the last value of a faster burst is kept.
+   * Charts show a second per point at best, while a node in a flood can send thousands a second:
+   * storing each would spend the console's time on rows nobody can see. Roll-ups still count every
+   * update, so min and max never miss a spike. Booleans and text are events: every change is kept.
+   */
+  rawMinIntervalMs: 1000,
   tiers: [
     { resolution: 60, keepMs: 14 * 86_400_000 },
     { resolution: 900, keepMs: 400 * 86_400_000 },
@@ -20,6 +27,7 @@ export const historyPolicy = {
 export type SampleValue = number | string | boolean | null
 
 interface Accumulator {
+  /** -1 before the first value. */
   bucket: number
   count: number
   min: number
@@ -33,13 +41,16 @@ interface SeriesState {
   lastStoredAt: number
   /** undefined until the first sample, so the first is always stored. */
   lastStoredValue: SampleValue | undefined
+  /** A number that came too soon after the last stored one: written at the next flush unless replaced. */
+  pending: { at: number; value: number } | null
   /** Deltas since the last flush, one per roll-up tier. */
-  rollups: (Accumulator | null)[]
+  rollups: Accumulator[]
 }
 
 /** Metric time series: buffered in memory, written by the store's one writer in batches. */
 export class MetricHistory {
-  private readonly series = new Map<string, SeriesState>()
+  /** By device key, then metric name. */
+  private readonly series = new Map<string, Map<string, SeriesState>>()
   private readonly touched = new Set<SeriesState>()
   private raw: { id: number; at: number; value: number | null; text: string | null }[] = []
   private closedRollups: ({ id: number; resolution: number } & Accumulator)[] = []
@@ -63,49 +74,68 @@ export class MetricHistory {
   record(deviceKey: string, name: string, datatype: string, at: number, value: SampleValue): void {
     const state = this.seriesFor(deviceKey, name, datatype)
     if (value !== state.lastStoredValue || at - state.lastStoredAt >= historyPolicy.heartbeatMs) {
-      state.lastStoredAt = at
-      state.lastStoredValue = value
-      this.raw.push(typeof value === 'number' ? { id: state.id, at, value, text: null } : { id: state.id, at, value: typeof value === 'boolean' ? Number(value) : null, text: typeof value === 'string' ? value : null })
+      if (typeof value === 'number' && at - state.lastStoredAt < historyPolicy.rawMinIntervalMs) {
+        state.pending = { at, value }
+        this.touched.add(state)
+      } else {
+        state.pending = null
+        this.keepRaw(state, at, value)
+      }
+    } else {
+      // Back to the stored value within the interval: the value in between is no longer the latest.
+      state.pending = null
     }
     const numeric = typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) : null
     if (numeric === null || !Number.isFinite(numeric)) return
-    historyPolicy.tiers.forEach((tier, index) => {
-      const bucket = Math.floor(at / 1000 / tier.resolution) * tier.resolution
-      const current = state.rollups[index]
-      if (current && current.bucket === bucket) {
-        current.count++
-        if (numeric < current.min) current.min = numeric
-        if (numeric > current.max) current.max = numeric
-        current.sum += numeric
-        current.last = numeric
-        return
+    const tiers = historyPolicy.tiers
+    for (let index = 0; index < tiers.length; index++) {
+      const resolution = tiers[index]!.resolution
+      const bucket = Math.floor(at / 1000 / resolution) * resolution
+      const current = state.rollups[index]!
+      if (current.bucket !== bucket) {
+        if (current.count > 0) this.closedRollups.push({ id: state.id, resolution, ...current })
+        current.bucket = bucket
+        current.count = 0
+        current.min = Infinity
+        current.max = -Infinity
+        current.sum = 0
       }
-      if (current) this.closedRollups.push({ id: state.id, resolution: tier.resolution, ...current })
-      state.rollups[index] = { bucket, count: 1, min: numeric, max: numeric, sum: numeric, last: numeric }
-    })
+      current.count++
+      if (numeric < current.min) current.min = numeric
+      if (numeric > current.max) current.max = numeric
+      current.sum += numeric
+      current.last = numeric
+    }
     this.touched.add(state)
   }
 
   /** Hands everything buffered to the writer as one batch. */
   flush(): void {
-    const raw = this.raw
     const rollups = this.closedRollups
     // Open buckets are written as deltas too (the upsert adds them up), so a crash loses at most one flush.
     for (const state of this.touched) {
+      if (state.pending) {
+        this.keepRaw(state, state.pending.at, state.pending.value)
+        state.pending = null
+      }
       historyPolicy.tiers.forEach((tier, index) => {
-        const open = state.rollups[index]
-        if (!open || open.count === 0) return
+        const open = state.rollups[index]!
+        if (open.count === 0) return
         rollups.push({ id: state.id, resolution: tier.resolution, ...open })
-        state.rollups[index] = { bucket: open.bucket, count: 0, min: Infinity, max: -Infinity, sum: 0, last: open.last }
+        open.count = 0
+        open.min = Infinity
+        open.max = -Infinity
+        open.sum = 0
       })
     }
+    const raw = this.raw
     this.touched.clear()
     this.raw = []
     this.closedRollups = []
     if (raw.length === 0 && rollups.length === 0) return
     this.store.writer.enqueue(() => {
       for (const sample of raw) this.insertSample.run(sample.id, sample.at, sample.value, sample.text)
-      for (const r of rollups) if (r.count > 0) this.upsertRollup.run(r.id, r.resolution, r.bucket, r.count, r.min, r.max, r.sum, r.last)
+      for (const r of rollups) this.upsertRollup.run(r.id, r.resolution, r.bucket, r.count, r.min, r.max, r.sum, r.last)
     })
   }
 
@@ -150,14 +180,31 @@ export class MetricHistory {
     }
   }
 
+  private keepRaw(state: SeriesState, at: number, value: SampleValue): void {
+    state.lastStoredAt = at
+    state.lastStoredValue = value
+    this.raw.push(
+      typeof value === 'number'
+        ? { id: state.id, at, value, text: null }
+        : { id: state.id, at, value: typeof value === 'boolean' ? Number(value) : null, text: typeof value === 'string' ? value : null },
+    )
+  }
+
   private seriesFor(deviceKey: string, name: string, datatype: string): SeriesState {
-    const key = `${deviceKey}\u0000${name}`
-    let state = this.series.get(key)
+    let ofDevice = this.series.get(deviceKey)
+    if (!ofDevice) this.series.set(deviceKey, (ofDevice = new Map()))
+    let state = ofDevice.get(name)
     if (state) return state
     const found = this.findSeries.get(deviceKey, name) as { id: number } | undefined
     const id = found ? found.id : Number(this.store.writer.now(() => this.createSeries.run(deviceKey, name, datatype)).lastInsertRowid)
-    state = { id, lastStoredAt: -Infinity, lastStoredValue: undefined, rollups: historyPolicy.tiers.map(() => null) }
-    this.series.set(key, state)
+    state = {
+      id,
+      lastStoredAt: -Infinity,
+      lastStoredValue: undefined,
+      pending: null,
+      rollups: historyPolicy.tiers.map(() => ({ bucket: -1, count: 0, min: Infinity, max: -Infinity, sum: 0, last: 0 })),
+    }
+    ofDevice.set(name, state)
     return state
   }
 }
