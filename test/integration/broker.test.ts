@@ -178,6 +178,20 @@ describe('an external broker', () => {
     await brokerState(core, (s) => s.state === 'up' && s.detail.includes(mosquitto.url))
     expect((await retainedState(mosquitto.url.replace('mqtt://', 'mqtt://console:right-password@'), 'esp-fleet-console')).online).toBe(true)
   })
+
+  it.skipIf(!haveMosquitto)('moves to a new broker within seconds when the old one hangs, and stops without waiting for it', async () => {
+    const hung = track(await startMosquitto())
+    const next = track(await startMosquitto())
+    const core = start()
+    await core.dispatch('settings.update', { mqttMode: 'external', mqttUrl: hung.url }, operator)
+    await brokerState(core, (s) => s.state === 'up' && s.detail.includes(hung.url))
+    hung.freeze()
+    const asked = Date.now()
+    await core.dispatch('settings.update', { mqttUrl: next.url }, operator)
+    await brokerState(core, (s) => s.state === 'up' && s.detail.includes(next.url))
+    expect(Date.now() - asked).toBeLessThan(6000)
+    expect((await retainedState(next.url, 'esp-fleet-console')).online).toBe(true)
+  })
 })
 
 const read = (file: string) => readFileSync(file)

@@ -34,7 +34,7 @@ export const mosquittoPath = '/usr/sbin/mosquitto'
 export const haveMosquitto = existsSync(mosquittoPath)
 
 /** Debian's mosquitto on a free port; with `users`, anonymous clients are refused. */
-export async function startMosquitto(options: { users?: Record<string, string> } = {}): Promise<TestBroker> {
+export async function startMosquitto(options: { users?: Record<string, string> } = {}): Promise<TestBroker & { freeze(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'))
   const port = await freePort()
   // Started as root, mosquitto would drop to its own user and could not read our temp files.
@@ -55,9 +55,12 @@ export async function startMosquitto(options: { users?: Record<string, string> }
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    // A broker that hangs: connections stay open and nothing answers (SIGSTOP).
+    freeze: () => child.kill('SIGSTOP'),
     close: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGCONT')
         child.kill('SIGTERM')
         await exited
       }

@@ -330,6 +330,13 @@ describe('edge node sessions', () => {
     wrap.receive(topic('NDEATH'), ndeath(255), T0 + 1)
     wrap.receive(topic('NBIRTH'), nbirth(0), T0 + 2)
     expect(lifecycle(wrap.takeEffects())).not.toContain('Plant1/Gateway01 reboot-detected:bdseq-restarted')
+
+    // A node whose bdSeq is always 0 (Eclipse Tahu's client) only starts new sessions.
+    const constant = host()
+    constant.receive(topic('NBIRTH'), nbirth(0), T0)
+    constant.receive(topic('NDEATH'), ndeath(0), T0 + 1)
+    constant.receive(topic('NBIRTH'), nbirth(0), T0 + 2)
+    expect(lifecycle(constant.takeEffects())).toEqual(['Plant1/Gateway01 online:first', 'Plant1/Gateway01 offline:death', 'Plant1/Gateway01 online:new-session'])
   })
 
   it('accepts an NBIRTH that breaks the rules, and says which (tck-id-topics-nbirth-seq-num, tck-id-payloads-nbirth-seq, tck-id-payloads-nbirth-bdseq, tck-id-topics-nbirth-rebirth-metric, tck-id-payloads-nbirth-rebirth-req, tck-id-operational-behavior-data-commands-rebirth-name)', () => {

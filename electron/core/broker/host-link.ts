@@ -39,6 +39,9 @@ export interface HostLinkHandlers {
   status(status: HostLinkStatus): void
 }
 
+/** How long a closing session waits for the broker to acknowledge its STATE death. */
+const closeGraceMs = 2000
+
 const stateBytes = (publish: HostStatePublish) => Buffer.from(encodeHostState(publish.json))
 const asWill = (publish: HostStatePublish) => ({ topic: publish.topic, payload: stateBytes(publish), qos: publish.qos, retain: publish.retain })
 
@@ -130,13 +133,22 @@ export function openHostLink(options: HostLinkOptions, handlers: HostLinkHandler
     },
     async close() {
       closing = true
+      let acknowledged = false
       if (client.connected) {
         // A clean stop says offline explicitly: the broker does not send the Will on a DISCONNECT.
+        // A broker that died or hangs never acknowledges, and mqtt.js would keep the death queued
+        // across reconnects for ever: give it a moment, then go without it (the Will says the same).
         const death = hostStateDeath(options.hostId, willTimestamp)
-        await new Promise<void>((resolve) => client.publish(death.topic, stateBytes(death), { qos: death.qos, retain: death.retain }, () => resolve()))
+        acknowledged = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), closeGraceMs)
+          client.publish(death.topic, stateBytes(death), { qos: death.qos, retain: death.retain }, (error) => {
+            clearTimeout(timer)
+            resolve(!error)
+          })
+        })
       }
-      // Forced when offline: a graceful end would wait for a broker that is not there.
-      await client.endAsync(!client.connected)
+      // Forced unless the broker answered: a graceful end waits for acknowledgements that will not come.
+      await client.endAsync(!acknowledged)
     },
   }
 }

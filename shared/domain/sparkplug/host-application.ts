@@ -412,9 +412,9 @@ export class HostApplication {
           : 'new-session'
     if (previousStatus === 'online' && birth === 'new-session') this.lifecycle(ref, now, { event: 'offline', reason: 'session-lost' })
     // bdSeq counts MQTT connections from 0; a counter that starts over (and did not merely wrap) means the
-    // node lost its RAM: a reboot, a crash or a power cut. Nodes that keep bdSeq in flash only show up as
-    // new sessions.
-    if (bdSeq === 0n && previousBdSeq !== null && previousBdSeq !== 255n && birth !== 'rebirth') {
+    // node lost its RAM: a reboot, a crash or a power cut. Nodes that keep bdSeq in flash, or never count
+    // (always 0), only show up as new sessions.
+    if (bdSeq === 0n && previousBdSeq !== null && previousBdSeq > 0n && previousBdSeq !== 255n && birth !== 'rebirth') {
       this.lifecycle(ref, now, { event: 'reboot-detected', evidence: 'bdseq-restarted', previousBdSeq, bdSeq })
     }
 
