@@ -7,6 +7,7 @@
 // 126 entries of 32 bytes. An entry is namespace index, type, span, chunk index, CRC32, a 16-byte key and
 // 8 bytes of data; strings and blobs continue in the following `span - 1` entries.
 
+import { concatBytes } from '../rom-bootloader/bytes'
 import { crc32Le } from './checksums'
 import { parseNvsCsv, type NvsCsvRow, type NvsOutcome } from './nvs-csv'
 
@@ -796,7 +797,7 @@ function collectItems(pages: readonly NvsPageDump[], namespaces: ReadonlyMap<num
         claimedChunks.add(id)
       }
     }
-    const value = concat(parts)
+    const value = concatBytes(parts)
     if (parts.length !== chunkCount || value.length !== size) {
       problems.push(`${item.namespace}/${item.key}: blob index promises ${size} bytes in ${chunkCount} chunk(s), found ${value.length} bytes in ${parts.length}.`)
       continue
@@ -916,15 +917,6 @@ function trimNuls(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(0, end)
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
 
 /** CRC-32 as `zlib.crc32(data, 0xFFFFFFFF)` in the IDF tools. */
 const crc32 = (data: Uint8Array) => crc32Le(0xffffffff, data)
