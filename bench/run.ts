@@ -3,9 +3,10 @@
 import { buildIfStale } from '../scripts/build-if-stale.mjs'
 import { contract } from './contract.bench'
 import { ingest } from './ingest.bench'
+import { screen } from './screen.bench'
 import { startup } from './startup.bench'
 
-const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest }
+const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen }
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((name) => !(name in benchmarks))
