@@ -13,6 +13,7 @@ export default defineConfig({
         input: {
           index: resolve('electron/main/index.ts'),
           server: resolve('electron/server/cli.ts'),
+          flash: resolve('electron/server/flash-cli.ts'),
         },
       },
     },

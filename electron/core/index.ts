@@ -1,9 +1,12 @@
 import { publicSettings, type Health, type ServiceName, type ServiceState } from '../../shared/contract'
 import { AuditLog } from './audit-log'
+import type { BindingInterface } from '@serialport/bindings-interface'
+import { BenchService } from './bench/bench-service'
 import { BrokerService, brokerSettingsChanged } from './broker/broker-service'
 import { DemoFleet } from './fleet/demo-fleet'
 import { FleetService } from './fleet/fleet-service'
 import { createDispatcher, type Dispatch } from './dispatcher'
+import { ContractFailure } from './failure'
 import { EventHub } from './event-hub'
 import { stderrLogger, type Logger } from './log'
 import { product } from './product'
@@ -27,6 +30,10 @@ export interface CoreConfig {
   nativeBinding?: string
   /** Embedded broker port for this run, over the setting (--mqtt-port; 0 picks a free one). */
   mqttPort?: number
+  /** Serial ports to offer besides USB ones (--serial-port): pseudo-terminals, RS-485 adapters. */
+  serialPorts?: readonly string[]
+  /** Another serialport binding for the bench (emulated boards in tests). */
+  serialBinding?: BindingInterface
   now?: () => number
 }
 
@@ -37,6 +44,8 @@ export interface Core {
   readonly settings: SettingsService
   readonly broker: BrokerService
   readonly fleet: FleetService
+  /** Null when the store is down: the bench keeps its log there. */
+  readonly bench: BenchService | null
   health(): Health
   setService(name: ServiceName, state: ServiceState): void
   /** Stops services in the reverse order of their start, draining pending writes. */
@@ -79,6 +88,13 @@ export function createCore(config: CoreConfig): Core {
     silentAfterMs: settings.get().silentAfterSeconds * 1000,
   })
   const demo = new DemoFleet(log)
+  const bench = store.open
+    ? new BenchService({ store: store.open, dataDir: config.dataDir, events, audit, log, now, extraPorts: config.serialPorts ?? [], ...(config.serialBinding ? { binding: config.serialBinding } : {}) })
+    : null
+  const needBench = (): BenchService => {
+    if (!bench) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the bench cannot keep its job log: see the status bar.')
+    return bench
+  }
   const broker = new BrokerService({
     log,
     now,
@@ -129,6 +145,26 @@ export function createCore(config: CoreConfig): Core {
         audit.perform({ actor: context.actor, action: 'demo fault', target: node, detail: words }, () => {})
         return { injected: words }
       },
+      'bench.ports': async () => {
+        await needBench().ports.scan()
+        return needBench().ports.list()
+      },
+      'bench.firmware': () => needBench().firmware.list(),
+      'bench.importFirmware': ({ fileName, data }, context) => {
+        const bytes = new Uint8Array(Buffer.from(data, 'base64'))
+        return audit.perform({ actor: context.actor, action: 'import firmware', target: fileName, detail: `${bytes.length} bytes` }, () => needBench().firmware.import(fileName, bytes))
+      },
+      'bench.recipes': () => needBench().firmware.recipes(),
+      'bench.saveRecipe': (recipe, context) => {
+        const saved = needBench().firmware.saveRecipe(recipe)
+        audit.perform({ actor: context.actor, action: 'save recipe', target: saved.name, detail: saved.regions.map((region) => `${region.fileName}@0x${region.offset.toString(16)}`).join(', ') }, () => {})
+        return saved
+      },
+      'bench.deleteRecipe': ({ name }, context) => audit.perform({ actor: context.actor, action: 'delete recipe', target: name }, () => ({ deleted: needBench().firmware.deleteRecipe(name) })),
+      'bench.flash': ({ recipe, ports, firstSeq }, context) => needBench().flash(recipe, ports, firstSeq, context.actor),
+      'bench.cancel': ({ jobId }, context) => audit.perform({ actor: context.actor, action: 'cancel flashing', target: `job ${jobId}` }, () => needBench().cancel(jobId)),
+      'bench.resume': ({ batchId }, context) => needBench().resume(batchId, context.actor),
+      'bench.jobs': ({ limit }) => needBench().jobs(limit),
     },
     log,
   )
@@ -141,6 +177,7 @@ export function createCore(config: CoreConfig): Core {
     settings,
     broker,
     fleet,
+    bench,
     health,
     setService,
     async dispose() {
@@ -148,6 +185,7 @@ export function createCore(config: CoreConfig): Core {
       disposed = true
       stopFollowingSettings()
       await demo.stop()
+      await bench?.dispose()
       await broker.stop()
       fleet.dispose()
       events.dispose()

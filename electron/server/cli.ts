@@ -7,7 +7,7 @@ import { defaultDataDir } from '../core/data-dir'
 import { HostConfigError, startHeadlessHost, type HostOptions } from './host'
 
 const usage = `Usage: npm run serve -- [--listen HOST] [--port N] [--data-dir DIR] [--cert FILE --key FILE]
-                          [--password-file FILE] [--token-file FILE] [--mqtt-port N]
+                          [--password-file FILE] [--token-file FILE] [--mqtt-port N] [--serial-port PATH]...
 
   --listen HOST        address to bind (default 127.0.0.1). Any other address requires a password or token.
   --port N             port (default 7380; 0 picks a free one)
@@ -15,7 +15,8 @@ const usage = `Usage: npm run serve -- [--listen HOST] [--port N] [--data-dir DI
   --cert/--key FILE    serve HTTPS with this PEM certificate and key
   --password-file FILE a file holding the sign-in password (or set CONSOLE_PASSWORD)
   --token-file FILE    a file holding an API token for scripts (or set CONSOLE_TOKEN)
-  --mqtt-port N        embedded MQTT broker port for this run (default: the setting, 1883; 0 picks a free one)`
+  --mqtt-port N        embedded MQTT broker port for this run (default: the setting, 1883; 0 picks a free one)
+  --serial-port PATH   also offer this serial port on the Bench (a pseudo-terminal, an RS-485 adapter); repeatable`
 
 function parseOptions(argv: string[]): HostOptions {
   const { values } = parseArgs({
@@ -29,6 +30,7 @@ function parseOptions(argv: string[]): HostOptions {
       'password-file': { type: 'string' },
       'token-file': { type: 'string' },
       'mqtt-port': { type: 'string' },
+      'serial-port': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -46,6 +48,7 @@ function parseOptions(argv: string[]): HostOptions {
     listen: values.listen,
     port,
     ...(mqttPort !== undefined ? { mqttPort } : {}),
+    serialPorts: (values['serial-port'] ?? []).map((path) => resolve(path)),
     dataDir: resolve(values['data-dir'] ?? defaultDataDir(product.name)),
     rendererDir: resolve(dirname(fileURLToPath(import.meta.url)), '../renderer'),
     secrets: { ...(password ? { password } : {}), ...(token ? { token } : {}) },

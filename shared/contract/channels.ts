@@ -12,9 +12,19 @@ export const methodNames = [
   'fleet.rebirth',
   'fleet.write',
   'demo.fault',
+  'bench.ports',
+  'bench.firmware',
+  'bench.importFirmware',
+  'bench.recipes',
+  'bench.saveRecipe',
+  'bench.deleteRecipe',
+  'bench.flash',
+  'bench.cancel',
+  'bench.resume',
+  'bench.jobs',
 ] as const
 
-export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet'] as const
+export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs'] as const
 
 export type MethodName = (typeof methodNames)[number]
 export type EventName = (typeof eventNames)[number]

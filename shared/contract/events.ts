@@ -1,3 +1,4 @@
+import type { FlashJobRow, PortRow } from './bench'
 import type { EventName } from './channels'
 import type { FleetRow } from './fleet'
 import type { AuditEntry, ServiceState, StreamDiff } from './model'
@@ -10,6 +11,10 @@ export interface EventPayloads {
   'audit.appended': AuditEntry
   /** Coalesced: one row per edge node and device, keyed by `group/edge[/device]`. */
   fleet: StreamDiff<FleetRow>
+  /** Coalesced: serial ports as they are plugged and unplugged, keyed by path. */
+  ports: StreamDiff<PortRow>
+  /** Coalesced: flash jobs of this session and unfinished ones, keyed by job id. */
+  'bench.jobs': StreamDiff<FlashJobRow>
 }
 
 // The compiler checks that every event name has a payload type and no payload type lacks a name.

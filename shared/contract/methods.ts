@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { MethodName } from './channels'
 import type { AuditEntry, Health, Identity } from './model'
+import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type Recipe } from './bench'
 import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
 import { settingsPatchSchema, type PublicSettings } from './settings'
 
@@ -84,6 +85,66 @@ export const methods = {
     params: fleetParams.demoFault,
     result: returns<{ injected: string }>(),
     summary: 'Make a node of the demo fleet fail (power cut, crash, lost Wi-Fi, hang) or resume; audited.',
+  },
+  'bench.ports': {
+    readOnly: true,
+    params: none,
+    result: returns<PortRow[]>(),
+    summary: 'Serial ports now, with the bridge behind each and what a job found on it.',
+  },
+  'bench.firmware': {
+    readOnly: true,
+    params: none,
+    result: returns<FirmwareFile[]>(),
+    summary: 'Firmware files the console keeps, newest first, with what it read in each.',
+  },
+  'bench.importFirmware': {
+    readOnly: false,
+    params: benchParams.importFirmware,
+    result: returns<FirmwareFile>(),
+    summary: 'Keep a firmware file (app, bootloader, partition table, otadata, NVS) after checking what it is; audited.',
+  },
+  'bench.recipes': {
+    readOnly: true,
+    params: none,
+    result: returns<Recipe[]>(),
+    summary: 'Saved flashing recipes.',
+  },
+  'bench.saveRecipe': {
+    readOnly: false,
+    params: benchParams.saveRecipe,
+    result: returns<Recipe>(),
+    summary: 'Save a flashing recipe (files at offsets, serial-number pattern, baud) after checking it; audited.',
+  },
+  'bench.deleteRecipe': {
+    readOnly: false,
+    params: benchParams.deleteRecipe,
+    result: returns<{ deleted: boolean }>(),
+    summary: 'Delete a saved recipe; audited.',
+  },
+  'bench.flash': {
+    readOnly: false,
+    params: benchParams.flash,
+    result: returns<{ batchId: number; jobIds: number[] }>(),
+    summary: 'Flash a recipe onto boards, one job per port, each with its own identity; audited.',
+  },
+  'bench.cancel': {
+    readOnly: false,
+    params: benchParams.cancel,
+    result: returns<{ cancelled: boolean }>(),
+    summary: 'Stop a flash job; it can be resumed.',
+  },
+  'bench.resume': {
+    readOnly: false,
+    params: benchParams.resume,
+    result: returns<{ jobIds: number[] }>(),
+    summary: 'Run again the jobs of a batch that did not finish (after a sleep, an unplugged board, a cancel).',
+  },
+  'bench.jobs': {
+    readOnly: true,
+    params: benchParams.jobs,
+    result: returns<FlashJobRow[]>(),
+    summary: 'The flash job log, newest first: who, when, which board, chip, MAC, image hashes, result.',
   },
 } as const satisfies { [M in MethodName]: MethodSpec }
 

@@ -29,6 +29,16 @@ function setup(overrides: Partial<Handlers> = {}) {
     'fleet.rebirth': () => ({ requested: true }),
     'fleet.write': () => ({ sent: true }),
     'demo.fault': () => ({ injected: 'power cut' }),
+    'bench.ports': () => [],
+    'bench.firmware': () => [],
+    'bench.importFirmware': () => ({ sha256: '0'.repeat(64), fileName: 'a.bin', size: 1, importedAt: 0, summary: 'data' }),
+    'bench.recipes': () => [],
+    'bench.saveRecipe': () => ({ name: 'r', regions: [], serialPattern: 'N-{seq}', baud: 921600, updatedAt: 0 }),
+    'bench.deleteRecipe': () => ({ deleted: true }),
+    'bench.flash': () => ({ batchId: 1, jobIds: [1] }),
+    'bench.cancel': () => ({ cancelled: true }),
+    'bench.resume': () => ({ jobIds: [] }),
+    'bench.jobs': () => [],
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }

@@ -92,4 +92,45 @@ export const migrations: Migration[] = [
       CREATE INDEX lifecycle_events_at ON lifecycle_events (at);
     `,
   },
+  {
+    version: 4,
+    name: 'bench: firmware files, flashing recipes, flash job log',
+    sql: `
+      -- Files are kept by content under <data>/firmware/<sha256>.bin; this is what the console read in them.
+      CREATE TABLE firmware_files (
+        sha256 TEXT PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        imported_at INTEGER NOT NULL,
+        summary TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE recipes (
+        name TEXT PRIMARY KEY,
+        regions TEXT NOT NULL,
+        serial_pattern TEXT NOT NULL,
+        baud INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- One row per board per batch: who, when, which board, chip, MAC, image hashes, result.
+      CREATE TABLE flash_jobs (
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL,
+        port TEXT NOT NULL,
+        recipe TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        state TEXT NOT NULL,
+        phase TEXT NOT NULL,
+        chip TEXT,
+        mac TEXT,
+        error_code TEXT,
+        error_message TEXT,
+        regions TEXT NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER,
+        operator TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX flash_jobs_batch ON flash_jobs (batch_id);
+    `,
+  },
 ]
