@@ -89,7 +89,18 @@ export function createCore(config: CoreConfig): Core {
   })
   const demo = new DemoFleet(log)
   const bench = store.open
-    ? new BenchService({ store: store.open, dataDir: config.dataDir, events, audit, log, now, extraPorts: config.serialPorts ?? [], ...(config.serialBinding ? { binding: config.serialBinding } : {}) })
+    ? new BenchService({
+        store: store.open,
+        dataDir: config.dataDir,
+        events,
+        audit,
+        log,
+        now,
+        extraPorts: config.serialPorts ?? [],
+        group: () => settings.get().benchGroup,
+        flashed: (group, serial, firmware) => fleet.expect(group, serial, firmware, now()),
+        ...(config.serialBinding ? { binding: config.serialBinding } : {}),
+      })
     : null
   const needBench = (): BenchService => {
     if (!bench) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the bench cannot keep its job log: see the status bar.')

@@ -18,6 +18,7 @@ const usage = `Usage: npm run flash -- --port PATH [--baud N] [--offset ADDR] [-
   --baud N        speed once the flasher stub runs (default 921600; try 460800 or 115200 if it fails)
   --offset ADDR   where a single image goes (default 0x10000, an app's usual place)
   --serial ID     the identity written to the board's NVS partition when the recipe has one (default NODE-0001)
+  --group ID      the Sparkplug group written with it (default Plant1)
 
 A recipe is {"regions": [{"role": "app", "offset": "0x10000", "file": "app.bin"}, …], "baud": 921600},
 files relative to it; roles: ${regionRoles.join(', ')}. ESP-IDF's build/flasher_args.json works as it is.`
@@ -31,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
       baud: { type: 'string', default: '921600' },
       offset: { type: 'string', default: '0x10000' },
       serial: { type: 'string', default: 'NODE-0001' },
+      group: { type: 'string', default: 'Plant1' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -50,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   const started = Date.now()
   try {
     const board = await runFlashJob(
-      { port: values.port, identity: { syncHint: identifyBridge(undefined, undefined).syncHint }, regions, serial: values.serial, batchId: 0, baud: recipeBaud ?? baud, signal: controller.signal, resume: false },
+      { port: values.port, identity: { syncHint: identifyBridge(undefined, undefined).syncHint }, regions, serial: values.serial, group: values.group, batchId: 0, baud: recipeBaud ?? baud, signal: controller.signal, resume: false },
       (update) => bar.update(update),
     )
     bar.finish()

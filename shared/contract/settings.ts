@@ -42,6 +42,8 @@ const settingsFields = {
   demoFleet: z.boolean(),
   demoFleetNodes: z.number().int().min(1).max(1000),
   demoFleetDevices: z.number().int().min(0).max(20),
+  /** The Sparkplug group the bench writes into each flashed board's identity, and expects it under. */
+  benchGroup: z.string().trim().min(1).max(64).regex(/^[^+#/\s]+$/, 'A Sparkplug group id has no spaces and none of + # /.'),
 }
 
 // Operator-editable settings. Every field has a default, so a fresh data folder (or one whose
@@ -70,6 +72,7 @@ export const settingsSchema = z.object({
   demoFleet: settingsFields.demoFleet.default(false),
   demoFleetNodes: settingsFields.demoFleetNodes.default(20),
   demoFleetDevices: settingsFields.demoFleetDevices.default(5),
+  benchGroup: settingsFields.benchGroup.default('Plant1'),
 })
 
 export type Settings = z.output<typeof settingsSchema>

@@ -131,6 +131,20 @@ describe('the console as Sparkplug host of a virtual fleet', () => {
     expect(await core.dispatch('audit.list', { limit: 1 }, operator)).toMatchObject({ ok: true, value: [{ action: 'demo fault', target: 'Demo/esp32-002', outcome: 'ok' }] })
   })
 
+  it('lists a board flashed on the bench as expected, across a restart, until its first birth', async () => {
+    core.fleet.expect('Plant1', 'NODE-001', '2.0.1', Date.now())
+    await until('the expected row', () => rows.get('Plant1/NODE-001')?.state === 'expected')
+    expect(rows.get('Plant1/NODE-001')).toMatchObject({ firmware: '2.0.1', lastSeen: null })
+    expect((await device('Plant1/NODE-001')).lifecycle[0]).toMatchObject({ kind: 'expected' })
+    await fleet!.stop()
+    await core.dispose()
+    core = startCore()
+    await until('the broker', () => core.health().services.broker.state === 'up')
+    await until('still expected after a restart', () => rows.get('Plant1/NODE-001')?.state === 'expected')
+    fleet = await startVirtualFleet({ brokerUrl: core.broker.url!, groupId: 'Plant1', nodeIdPrefix: 'NODE-', nodes: 1, devicesPerNode: 1, rateHz: 1, hostId: 'esp-fleet-console', bootDelayMs: 0, seed: 3 })
+    await until('online once born', () => rows.get('Plant1/NODE-001')?.state === 'online')
+  })
+
   it('after a console restart shows every known device STALE until its birth arrives', async () => {
     await fleet!.stop()
     fleet = null

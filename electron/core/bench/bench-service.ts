@@ -23,6 +23,10 @@ export interface BenchServiceOptions {
   /** Another serialport binding (emulated boards in tests). */
   binding?: BindingInterface
   portScanMs?: number
+  /** The Sparkplug group flashed boards are given (Settings → Bench). */
+  group: () => string
+  /** A board flashed and verified: the fleet expects it under this group and id. */
+  flashed: (group: string, serial: string, firmware: string) => void
 }
 
 interface JobDbRow {
@@ -141,9 +145,11 @@ export class BenchService {
       this.publish(current)
       if (update.state || update.chip) this.persist(current)
     }
-    const done = runFlashJob({ port: row.port, identity: this.ports.identity(row.port), regions, serial: row.serial, batchId: row.batchId, baud, signal: controller.signal, resume, ...(this.options.binding ? { binding: this.options.binding } : {}) }, report)
+    const group = this.options.group()
+    const done = runFlashJob({ port: row.port, identity: this.ports.identity(row.port), regions, serial: row.serial, group, batchId: row.batchId, baud, signal: controller.signal, resume, ...(this.options.binding ? { binding: this.options.binding } : {}) }, report)
       .then((board) => {
-        this.ports.update(row.port, { probed: board })
+        this.ports.update(row.port, { probed: { chip: board.chip, mac: board.mac, flashSize: board.flashSize } })
+        this.options.flashed(group, row.serial, board.firmware)
         report({ state: 'done' })
       })
       .catch((error: unknown) => {

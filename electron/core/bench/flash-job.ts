@@ -22,6 +22,8 @@ export interface FlashJobInput {
   batchId: number
   baud: number
   binding?: BindingInterface
+  /** The Sparkplug group written into the board's identity with its serial. */
+  group: string
   signal: AbortSignal
   /** Regions already verified on this board by an earlier run of the job: checked by MD5 and skipped if intact. */
   resume: boolean
@@ -34,7 +36,7 @@ export type JobUpdate = Partial<Pick<FlashJobRow, 'state' | 'phase' | 'written' 
  * each region compressed and verify it by MD5, reset into the app. Reports as it goes; never reports
  * a region it did not verify.
  */
-export async function runFlashJob(input: FlashJobInput, report: (update: JobUpdate) => void): Promise<{ chip: string; mac: string; flashSize: number | null }> {
+export async function runFlashJob(input: FlashJobInput, report: (update: JobUpdate) => void): Promise<{ chip: string; mac: string; flashSize: number | null; firmware: string }> {
   report({ state: 'connecting', phase: `Opening ${input.port}…` })
   const link = await SerialLink.open({ path: input.port, baud: romBaud, ...(input.binding ? { binding: input.binding } : {}) })
   try {
@@ -57,6 +59,7 @@ export async function runFlashJob(input: FlashJobInput, report: (update: JobUpda
       const nvs = nvsImageFor(
         [
           { namespace: 'identity', key: 'device_id', type: 'string', value: input.serial },
+          { namespace: 'identity', key: 'group', type: 'string', value: input.group },
           { namespace: 'identity', key: 'batch', type: 'u32', value: input.batchId },
         ],
         nvsPartition.size,
@@ -109,7 +112,8 @@ export async function runFlashJob(input: FlashJobInput, report: (update: JobUpda
     report({ state: 'resetting', phase: 'Resetting into the application…', secondsLeft: 0 })
     const reset = await loader.resetIntoApp()
     report({ phase: reset ? 'Flashed, verified and reset into the application.' : 'Flashed and verified. This port has no reset lines: press EN (RST) to start the application.' })
-    return { chip: board.chip.name, mac: board.mac, flashSize: board.flashSize }
+    const app = checked.regions.find((check) => check.region.role === 'app')?.image?.appDescription
+    return { chip: board.chip.name, mac: board.mac, flashSize: board.flashSize, firmware: app?.version ?? '' }
   } finally {
     await link.close().catch(() => {})
   }

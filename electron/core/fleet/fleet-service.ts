@@ -48,6 +48,8 @@ export class FleetService {
   /** Rows to rebuild and push at the next tick: never one screen update per MQTT message. */
   private readonly dirty = new Set<string>()
   private readonly stored = new Map<string, StoredDevice>()
+  /** Boards flashed on the bench that have not been born yet, by `group/edge` key. */
+  private readonly expected = new Map<string, FleetRow>()
   /** Payloads that did not decode, per edge node key (the host state never sees them). */
   private readonly decodeErrors = new Map<string, { count: number; recent: ProtocolError[]; loggedAt: number }>()
   private readonly timer: NodeJS.Timeout
@@ -111,6 +113,8 @@ export class FleetService {
   }
 
   device(key: string): DeviceDetail {
+    const expected = this.expected.get(key)
+    if (expected) return { row: expected, metrics: [], birth: null, lifecycle: this.lifecycle?.list(key) ?? [], protocolErrors: [] }
     const { node, device } = this.find(key)
     const now = this.options.now()
     const target = device ?? node
@@ -131,6 +135,23 @@ export class FleetService {
     this.find(key)
     if (!this.history) throw new ContractFailure('UNAVAILABLE', 'The store is down, so no history is kept: see Settings → Services.')
     return this.history.query(key, metric, from, to, maxPoints, this.options.now())
+  }
+
+  /**
+   * A board flashed on the bench: listed as expected until its first NBIRTH, so a board that never
+   * comes online is noticed. Kept in the registry, so a restart still expects it.
+   */
+  expect(groupId: string, edgeNodeId: string, firmware: string, at: number): void {
+    const key = `${groupId}/${edgeNodeId}`
+    if (this.host.edgeNode(groupId, edgeNodeId)) return
+    this.expected.set(key, { key, kind: 'node', group: groupId, node: edgeNodeId, device: '', state: 'expected', firmware, rssi: null, lastSeen: null, reboots24h: 0, protocolErrors: 0 })
+    this.options.store?.writer.enqueue(() =>
+      this.options.store!.db
+        .prepare(`INSERT INTO fleet_devices (key, group_id, edge_node_id, device_id, first_seen, last_seen, firmware, expected) VALUES (?, ?, ?, '', ?, NULL, ?, 1) ON CONFLICT (key) DO UPDATE SET firmware = excluded.firmware, expected = 1`)
+        .run(key, groupId, edgeNodeId, at, firmware),
+    )
+    this.lifecycle?.append(at, key, 'expected', `Flashed on the bench${firmware ? ` with ${firmware}` : ''}; expected to come online`)
+    this.dirty.add(key)
   }
 
   /** Settings → Sparkplug host: how long a device may say nothing before it is flagged silent. */
@@ -211,6 +232,7 @@ export class FleetService {
 
   private birth(key: string, at: number, metrics: Extract<HostEffect, { kind: 'birth' }>['metrics']): void {
     this.dirty.add(key)
+    this.expected.delete(key)
     const firmware = metrics.find((metric) => metric.name === 'Properties/Firmware Version')
     const [group, node, device = ''] = key.split('/') as [string, string, string?]
     const bdSeq = device === '' ? this.host.edgeNode(group, node)?.bdSeq : null
@@ -227,6 +249,10 @@ export class FleetService {
   private pushRow(key: string, now: number): void {
     const found = this.lookup(key)
     if (found) this.options.events.set('fleet', key, this.rowFor(found.node, found.device, now))
+    else {
+      const expected = this.expected.get(key)
+      if (expected) this.options.events.set('fleet', key, expected)
+    }
   }
 
   /** The same row for the table and the device screen: a device shows its edge node's reboots. */
@@ -316,6 +342,11 @@ export class FleetService {
       this.stored.set(row.key, { lastSeen: row.last_seen, firmware: row.firmware })
       if (row.device_id === '') continue
       nodes.get(`${row.group_id}/${row.edge_node_id}`)?.devices!.push({ deviceId: row.device_id, metrics: definitions(row.birth) })
+    }
+    const waiting = store.db.prepare(`SELECT key, group_id, edge_node_id, firmware FROM fleet_devices WHERE birth IS NULL AND expected = 1`).all() as { key: string; group_id: string; edge_node_id: string; firmware: string }[]
+    for (const row of waiting) {
+      this.expected.set(row.key, { key: row.key, kind: 'node', group: row.group_id, node: row.edge_node_id, device: '', state: 'expected', firmware: row.firmware, rssi: null, lastSeen: null, reboots24h: 0, protocolErrors: 0 })
+      this.dirty.add(row.key)
     }
     // Everything known from before is STALE until its birth arrives; data before that asks for a rebirth.
     this.host.restore(nodes.values(), now)

@@ -91,6 +91,10 @@ export function SettingsSection() {
               Flag a device silent after (seconds) <span className="hint">when it sends nothing and no death arrives</span>
               <input type="number" min={5} max={86400} value={draft.silentAfterSeconds} onChange={(e) => field('silentAfterSeconds', Number(e.target.value))} />
             </label>
+            <label>
+              Group of boards flashed on the bench <span className="hint">written into each board&apos;s identity; the Fleet expects it there</span>
+              <input value={draft.benchGroup} maxLength={64} onChange={(e) => field('benchGroup', e.target.value)} />
+            </label>
           </>
         )}
       </SettingsForm>
