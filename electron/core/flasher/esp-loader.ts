@@ -97,9 +97,10 @@ export class EspLoader {
     let securityInfo = null
     // ESP32's ROM does not know GET_SECURITY_INFO: its refusal is part of the detection.
     try {
-      const response = await this.command({ name: 'GET_SECURITY_INFO' }, { dataLength: 20, timeoutMs: loaderTimeoutsMs.default, allowFailure: true })
+      // 20 bytes, or 12 on an ESP32-S2, whose ROM predates the chip id: the frame's length tells.
+      const response = await this.command({ name: 'GET_SECURITY_INFO' }, { dataLength: (frame) => (frame.length - 8 >= 22 ? 20 : 12), timeoutMs: loaderTimeoutsMs.default, allowFailure: true })
       if (!response.failure) {
-        const parsed = parseSecurityInfo(response.payload.length ? response.payload : response.data)
+        const parsed = parseSecurityInfo(response.payload)
         if (parsed.ok) securityInfo = parsed.info
       }
     } catch (error) {
@@ -210,7 +211,7 @@ export class EspLoader {
    */
   private async command(
     command: LoaderCommand,
-    options: { timeoutMs: number; dataLength?: number; allowFailure?: boolean },
+    options: { timeoutMs: number; dataLength?: number | ((frame: Uint8Array) => number); allowFailure?: boolean },
   ): Promise<BootloaderResponse> {
     this.checkCancelled()
     await this.send(command)
@@ -225,7 +226,8 @@ export class EspLoader {
         }
         throw error
       })
-      const decoded = decodeResponse(frame, { dataLength: options.dataLength ?? 0 })
+      const dataLength = typeof options.dataLength === 'function' ? options.dataLength(frame) : (options.dataLength ?? 0)
+      const decoded = decodeResponse(frame, { dataLength })
       if (!decoded.ok || decoded.response.command !== opcode) continue
       const response = decoded.response
       if (response.failure && !options.allowFailure) {
@@ -248,7 +250,9 @@ export class EspLoader {
     const planned = spiFlashCommandPlan(this.loaderTarget.chip, spiFlashRdid, 24)
     if (!planned.ok) throw new FlasherError('loader-error', planned.detail)
     const plan = planned.plan
-    const saved = await Promise.all(plan.saveRegisters.map(async (address) => ({ address, value: await this.readReg(address) })))
+    // One command at a time: the loader answers in order and the link has one reader.
+    const saved: RegisterWrite[] = []
+    for (const address of plan.saveRegisters) saved.push({ address, value: await this.readReg(address) })
     await this.writeRegs(plan.setup)
     await this.writeRegs([plan.start])
     for (let poll = 0; poll < 10; poll++) {
