@@ -21,11 +21,17 @@ export type HostFrame = ReplyFrame | EventFrame
 /** Requests larger than this are refused with TOO_LARGE; the connection stays open. */
 export const maxRequestBytes = 1024 * 1024
 
+/** Methods that carry a file: a firmware image of up to 16 MB, base64 in JSON. */
+export const largeRequestBytes: Readonly<Record<string, number>> = { 'bench.importFirmware': 24 * 1024 * 1024 }
+
 export function parseRequestFrame(text: string): Outcome<RequestFrame> {
   // Length in UTF-16 units is a lower bound of the byte length, so a cheap first check suffices
   // for the refusal and the exact count is only taken near the limit.
   if (text.length > maxRequestBytes || utf8Length(text) > maxRequestBytes) {
-    return failure('TOO_LARGE', `Request is larger than ${maxRequestBytes} bytes; send less data per request.`)
+    const limit = largeRequestBytes[salvageMethod(text) ?? ''] ?? maxRequestBytes
+    if (text.length > limit || utf8Length(text) > limit) {
+      return failure('TOO_LARGE', `Request is larger than ${limit} bytes; send less data per request.`)
+    }
   }
   let value: unknown
   try {
@@ -55,6 +61,11 @@ export function salvageId(text: string): number | string | null {
   } catch {
     return null
   }
+}
+
+/** The method of a large frame, read before parsing it: only a method named near the start counts. */
+function salvageMethod(text: string): string | null {
+  return /"method"\s*:\s*"([a-zA-Z.]{1,64})"/.exec(text.slice(0, 256))?.[1] ?? null
 }
 
 function utf8Length(text: string): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { maxRequestBytes, parseRequestFrame, salvageId } from '../../shared/contract'
+import { largeRequestBytes, maxRequestBytes, parseRequestFrame, salvageId } from '../../shared/contract'
 
 function codeOf(text: string): string | undefined {
   const outcome = parseRequestFrame(text)
@@ -37,6 +37,13 @@ describe('parseRequestFrame', () => {
     expect(parseRequestFrame(envelope(maxRequestBytes - overhead)).ok).toBe(true)
     expect(codeOf(envelope(maxRequestBytes - overhead + 1))).toBe('TOO_LARGE')
     expect(maxRequestBytes).toBe(1024 * 1024)
+  })
+
+  it('lets a firmware import carry a whole image, up to its own limit, and no other method', () => {
+    const image = 'A'.repeat(3 * 1024 * 1024)
+    expect(parseRequestFrame(JSON.stringify({ id: 1, method: 'bench.importFirmware', params: { fileName: 'app.bin', data: image } })).ok).toBe(true)
+    expect(codeOf(JSON.stringify({ id: 1, method: 'settings.update', params: { siteName: image } }))).toBe('TOO_LARGE')
+    expect(codeOf(JSON.stringify({ id: 1, method: 'bench.importFirmware', params: { data: 'A'.repeat(largeRequestBytes['bench.importFirmware']!) } }))).toBe('TOO_LARGE')
   })
 
   it('counts bytes, not UTF-16 units: multi-byte text under the limit in .length but over it in bytes is TOO_LARGE', () => {
