@@ -59,7 +59,13 @@ export interface FirmwareFile {
   importedAt: number
   /** What the console read in it: "ESP32-S3 app hello_world 1.2.0 (IDF v5.2)", "partition table, 6 partitions". */
   summary: string
+  /** What the file is, as far as the console can tell: the role it would take in a recipe. */
+  kind: FirmwareKind
+  /** The chip an app or bootloader image is built for. */
+  chip: string | null
 }
+
+export type FirmwareKind = (typeof regionRoles)[number] | 'damaged'
 
 export interface Recipe {
   name: string

@@ -38,23 +38,23 @@ export class FirmwareStore {
   import(fileName: string, bytes: Uint8Array): FirmwareFile {
     if (bytes.length === 0) throw new ContractFailure('INVALID_PARAMS', `${fileName} is empty.`)
     const digest = Buffer.from(sha256(bytes)).toString('hex')
-    const summary = summarise(bytes)
+    const { summary, kind, chip } = summarise(bytes)
     mkdirSync(this.dir, { recursive: true })
     // Written aside and renamed, so a crash never leaves half a file under a name that claims its hash.
     const file = join(this.dir, `${digest}.bin`)
     writeFileSync(`${file}.part`, bytes)
     renameSync(`${file}.part`, file)
-    const row: FirmwareFile = { sha256: digest, fileName, size: bytes.length, importedAt: this.now(), summary }
+    const row: FirmwareFile = { sha256: digest, fileName, size: bytes.length, importedAt: this.now(), summary, kind, chip }
     this.store.writer.now(() =>
       this.store.db
-        .prepare('INSERT INTO firmware_files (sha256, file_name, size, imported_at, summary) VALUES (@sha256, @fileName, @size, @importedAt, @summary) ON CONFLICT (sha256) DO UPDATE SET file_name = excluded.file_name, imported_at = excluded.imported_at')
+        .prepare('INSERT INTO firmware_files (sha256, file_name, size, imported_at, summary, kind, chip) VALUES (@sha256, @fileName, @size, @importedAt, @summary, @kind, @chip) ON CONFLICT (sha256) DO UPDATE SET file_name = excluded.file_name, imported_at = excluded.imported_at')
         .run(row),
     )
     return row
   }
 
   list(): FirmwareFile[] {
-    return this.store.db.prepare('SELECT sha256, file_name AS fileName, size, imported_at AS importedAt, summary FROM firmware_files ORDER BY imported_at DESC').all() as FirmwareFile[]
+    return this.store.db.prepare('SELECT sha256, file_name AS fileName, size, imported_at AS importedAt, summary, kind, chip FROM firmware_files ORDER BY imported_at DESC').all() as FirmwareFile[]
   }
 
   read(digest: string): { fileName: string; bytes: Uint8Array } {
@@ -113,25 +113,26 @@ function fromRow(row: RecipeRow): Recipe {
   return { name: row.name, regions: JSON.parse(row.regions) as Recipe['regions'], serialPattern: row.serial_pattern, baud: row.baud, updatedAt: row.updated_at }
 }
 
-/** What a file is, in one line for the list: the first reading that fits. */
-export function summarise(bytes: Uint8Array): string {
+/** What a file is, in one line for the list and as a recipe role: the first reading that fits. */
+export function summarise(bytes: Uint8Array): Pick<FirmwareFile, 'summary' | 'kind' | 'chip'> {
   const image = parseAppImage(bytes, { sha256 })
   if (image.ok) {
-    const { chip, kind, appDescription: app } = image.image
+    const { chip = null, kind, appDescription: app } = image.image
     const chipName = chip ?? `chip id ${image.image.chipId}`
-    if (kind === 'application' && app) return `${chipName} app ${app.projectName} ${app.version} (IDF ${app.idfVersion})`
-    return `${chipName} ${kind === 'bootloader' ? 'bootloader' : 'image'}, ${image.image.segments.length} segments`
+    if (kind === 'application' && app) return { summary: `${chipName} app ${app.projectName} ${app.version} (IDF ${app.idfVersion})`, kind: 'app', chip }
+    if (kind === 'bootloader') return { summary: `${chipName} bootloader, ${image.image.segments.length} segments`, kind: 'bootloader', chip }
+    return { summary: `${chipName} image, ${image.image.segments.length} segments`, kind: 'app', chip }
   }
   const table = decodePartitionTable(bytes)
-  if (table.ok) return `partition table, ${table.value.partitions.length} partitions (${table.value.partitions.map((p) => p.name).join(', ')})`
+  if (table.ok) return { summary: `partition table, ${table.value.partitions.length} partitions (${table.value.partitions.map((p) => p.name).join(', ')})`, kind: 'partition-table', chip: null }
   if (bytes.length === 0x2000) {
     const otadata = decodeOtadata(bytes, { otaSlotCount: 2 })
-    if (otadata.ok) return otadata.value.bootSlot === null ? 'otadata, blank (boots the factory app)' : `otadata, boots ota_${otadata.value.bootSlot}`
+    if (otadata.ok) return { summary: otadata.value.bootSlot === null ? 'otadata, blank (boots the factory app)' : `otadata, boots ota_${otadata.value.bootSlot}`, kind: 'otadata', chip: null }
   }
   if (bytes.length % 4096 === 0 && bytes.length >= 0x3000) {
     const nvs = decodeNvsPartition(bytes)
-    if (nvs.ok && nvs.value.items.length > 0) return `NVS, ${nvs.value.items.length} keys in ${nvs.value.namespaces.length} namespaces`
+    if (nvs.ok && nvs.value.items.length > 0) return { summary: `NVS, ${nvs.value.items.length} keys in ${nvs.value.namespaces.length} namespaces`, kind: 'nvs', chip: null }
   }
-  if (image.error.kind !== 'bad-magic') return `damaged image: ${image.error.message}`
-  return `data, ${bytes.length} bytes`
+  if (image.error.kind !== 'bad-magic') return { summary: `damaged image: ${image.error.message}`, kind: 'damaged', chip: null }
+  return { summary: `data, ${bytes.length} bytes`, kind: 'data', chip: null }
 }

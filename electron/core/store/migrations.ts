@@ -133,4 +133,12 @@ export const migrations: Migration[] = [
       CREATE INDEX flash_jobs_batch ON flash_jobs (batch_id);
     `,
   },
+  {
+    version: 5,
+    name: 'bench: what kind of file each firmware file is, and for which chip',
+    sql: `
+      ALTER TABLE firmware_files ADD COLUMN kind TEXT NOT NULL DEFAULT 'data';
+      ALTER TABLE firmware_files ADD COLUMN chip TEXT;
+    `,
+  },
 ]

@@ -1,12 +1,13 @@
 import { createContext, useContext } from 'react'
 import { createStore, useStore, type StateCreator, type StoreApi } from 'zustand'
 import type { Bridge } from '../bridge'
+import { createBenchSlice, type BenchSlice } from '../features/bench/bench-slice'
 import { createFleetSlice, type FleetSlice } from '../features/fleet/fleet-slice'
 import { createSettingsSlice, type SettingsSlice } from '../features/settings/settings-slice'
 import { createShellSlice, type ShellSlice } from '../shell/shell-slice'
 import { createSystemSlice, type SystemSlice } from '../shell/system-slice'
 
-export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice
+export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice & BenchSlice
 
 /** Each slice gets the whole store's set/get and the bridge its actions call. */
 export type Slice<T> = (bridge: Bridge) => StateCreator<ConsoleState, [], [], T>
@@ -19,6 +20,7 @@ export function createConsoleStore(bridge: Bridge): ConsoleStore {
     ...createSystemSlice(bridge)(...a),
     ...createSettingsSlice(bridge)(...a),
     ...createFleetSlice(bridge)(...a),
+    ...createBenchSlice(bridge)(...a),
   }))
 }
 

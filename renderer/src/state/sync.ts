@@ -9,7 +9,8 @@ import type { ConsoleStore } from './store'
 export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
   const state = store.getState
   const reload = () => {
-    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit()]).catch(() => {
+    // loadBench keeps its own errors for the Bench panels (a host without the bench must not hide the rest).
+    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit(), state().loadBench()]).catch(() => {
       // The status bar shows the connection; the next reconnect reloads.
     })
   }
@@ -19,6 +20,9 @@ export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
       if (connection === 'open') {
         // The host sends the whole fleet first on every connection; rows it no longer has must go.
         state().expectFleetSnapshot()
+        // Likewise the bench's ports and jobs: a port unplugged while we were away must not linger.
+        state().expectPortsSnapshot()
+        state().expectBenchJobsSnapshot()
         reload()
       }
     }),
@@ -26,6 +30,8 @@ export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
     bridge.on('settings.changed', (settings) => state().receiveSettings(settings)),
     bridge.on('audit.appended', (entry) => state().receiveAudit(entry)),
     bridge.on('fleet', (diff) => state().receiveFleet(diff)),
+    bridge.on('ports', (diff) => state().receivePorts(diff)),
+    bridge.on('bench.jobs', (diff) => state().receiveBenchJobs(diff)),
   ]
   if (bridge.connection === 'open') reload()
   const onHash = () => state().showSection(sectionFromHash(location.hash))
