@@ -2,11 +2,12 @@
 // one line `NAME: ratio=R …` against a baseline measured in the same run.
 import { buildIfStale } from '../scripts/build-if-stale.mjs'
 import { contract } from './contract.bench'
+import { flash } from './flash.bench'
 import { ingest } from './ingest.bench'
 import { screen } from './screen.bench'
 import { startup } from './startup.bench'
 
-const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen }
+const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen, flash }
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((name) => !(name in benchmarks))

@@ -60,6 +60,8 @@ const syncAttemptsPerReset = 7
  */
 export class EspLoader {
   private target: LoaderTarget | null = null
+  /** The stub answers SYNC with 0, the ROM with 0x20120707: a board left in the stub by an earlier session. */
+  private stubAlreadyRunning = false
 
   constructor(
     private readonly link: SerialLink,
@@ -98,7 +100,8 @@ export class EspLoader {
     // ESP32's ROM does not know GET_SECURITY_INFO: its refusal is part of the detection.
     try {
       // 20 bytes, or 12 on an ESP32-S2, whose ROM predates the chip id: the frame's length tells.
-      const response = await this.command({ name: 'GET_SECURITY_INFO' }, { dataLength: (frame) => (frame.length - 8 >= 22 ? 20 : 12), timeoutMs: loaderTimeoutsMs.default, allowFailure: true })
+      // Short: a ROM that does not know the command may answer under another opcode, or not at all.
+      const response = await this.command({ name: 'GET_SECURITY_INFO' }, { dataLength: (frame) => (frame.length - 8 >= 22 ? 20 : 12), timeoutMs: 500, allowFailure: true })
       if (!response.failure) {
         const parsed = parseSecurityInfo(response.payload)
         if (parsed.ok) securityInfo = parsed.info
@@ -109,7 +112,7 @@ export class EspLoader {
     const magic = await this.readReg(chipDetectMagicRegAddr).catch(() => null)
     const detection = detectChip({ securityInfo, magicValue: magic })
     if (!detection.ok) throw new FlasherError('unsupported-chip', detection.detail)
-    this.target = { chip: detection.chip, loader: 'rom' }
+    this.target = { chip: detection.chip, loader: this.stubAlreadyRunning ? 'stub' : 'rom' }
     const mac = formatMacAddress(macAddressFromEfuse(await this.readReg(detection.chip.macEfuse.high), await this.readReg(detection.chip.macEfuse.low)))
     await this.command(spiAttachCommand(this.target), { timeoutMs: loaderTimeoutsMs.default })
     const flashId = await this.readFlashId()
@@ -117,9 +120,16 @@ export class EspLoader {
     return { chip: detection.chip, mac, flashId, flashSize }
   }
 
-  /** Uploads esptool's flasher stub into RAM and waits for its "OHAI". */
+  /**
+   * Uploads esptool's flasher stub into RAM and waits for its "OHAI" — unless the board is still in
+   * the stub from an earlier session (a port without reset lines leaves it there), as esptool does.
+   */
   async runStub(): Promise<void> {
     const target = this.loaderTarget
+    if (this.stubAlreadyRunning) {
+      this.target = { chip: target.chip, loader: 'stub' }
+      return
+    }
     const stub = loadStub(target.chip)
     for (const [bytes, address] of [
       [stub.text, stub.textStart],
@@ -268,7 +278,8 @@ export class EspLoader {
       this.checkCancelled()
       this.link.discardFrames()
       try {
-        await this.command({ name: 'SYNC' }, { timeoutMs: loaderTimeoutsMs.sync })
+        const answer = await this.command({ name: 'SYNC' }, { timeoutMs: loaderTimeoutsMs.sync })
+        this.stubAlreadyRunning = answer.value === 0
         // The ROM answers one SYNC up to eight times; let the rest arrive and drop them.
         await new Promise((resolve) => setTimeout(resolve, 20))
         this.link.discardFrames()
