@@ -23,7 +23,7 @@ describe('checkRecipe', () => {
 
   it('names the chip the image is for when the board is another one', () => {
     const checked = checkRecipe([table, app], sha256, { chip: 'ESP32-C3', bootloaderOffset: 0, flashSize: 4 << 20 })
-    expect(checked).toMatchObject({ ok: false, problems: [expect.stringMatching(/blink\.bin: .*ESP32-S2.*ESP32-C3/)] })
+    expect(checked).toMatchObject({ ok: false, wrongChip: true, problems: [expect.stringMatching(/blink\.bin: .*ESP32-S2.*ESP32-C3/)] })
   })
 
   it('refuses overlaps, an app bigger than its partition, a misplaced bootloader and a file past the flash', () => {
@@ -41,7 +41,7 @@ describe('checkRecipe', () => {
   })
 
   it('refuses an empty recipe and a damaged image before any board is connected', () => {
-    expect(checkRecipe([], sha256)).toEqual({ ok: false, problems: ['The recipe has no files to flash.'] })
+    expect(checkRecipe([], sha256)).toEqual({ ok: false, problems: ['The recipe has no files to flash.'], wrongChip: false })
     const damaged = app.bytes.slice()
     damaged[100] = damaged[100]! ^ 0xff
     expect(checkRecipe([{ ...app, bytes: damaged }], sha256)).toMatchObject({ ok: false, problems: [expect.stringMatching(/^blink\.bin: .*(checksum|SHA-256)/i)] })

@@ -142,6 +142,8 @@ export class BenchService {
     this.ports.update(row.port, { jobId: id })
     const report = (update: JobUpdate) => {
       current = { ...current, ...update }
+      // What is on the port is known as soon as the board is identified, whatever happens next.
+      if (update.chip && update.mac) this.ports.update(row.port, { probed: { chip: update.chip, mac: update.mac, flashSize: null } })
       this.publish(current)
       if (update.state || update.chip) this.persist(current)
     }

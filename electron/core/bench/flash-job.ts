@@ -48,10 +48,7 @@ export async function runFlashJob(input: FlashJobInput, report: (update: JobUpda
     report({ chip: board.chip.name, mac: board.mac, phase: `${board.chip.name} ${board.mac}, ${board.flashSize ? `${board.flashSize / 1048576} MB flash` : 'flash size unknown'}` })
 
     const checked = checkRecipe(input.regions, sha256, { chip: board.chip.name, bootloaderOffset: board.chip.bootloaderOffset, flashSize: board.flashSize })
-    if (!checked.ok) {
-      const wrongChip = checked.problems.some((problem) => /is for|chip/i.test(problem))
-      throw new FlasherError(wrongChip ? 'wrong-chip' : 'does-not-fit', checked.problems.join(' '))
-    }
+    if (!checked.ok) throw new FlasherError(checked.wrongChip ? 'wrong-chip' : 'does-not-fit', checked.problems.join(' '))
     const regions = [...input.regions]
     // Each board's own identity in its NVS partition, unless the recipe brings an NVS image itself.
     const nvsPartition = checked.table ? findPartition(checked.table, { name: 'nvs' }) : undefined

@@ -25,7 +25,10 @@ export interface RegionCheck {
   image: AppImage | null
 }
 
-export type RecipeCheck = { ok: true; regions: RegionCheck[]; table: PartitionTable | null } | { ok: false; problems: string[] }
+export type RecipeCheck =
+  | { ok: true; regions: RegionCheck[]; table: PartitionTable | null }
+  /** `wrongChip`: an image is built for another chip than the board's, the error an engineer most needs told apart. */
+  | { ok: false; problems: string[]; wrongChip: boolean }
 
 export interface BoardFacts {
   chip: EspChipName
@@ -42,7 +45,8 @@ const hex = (value: number) => `0x${value.toString(16)}`
  */
 export function checkRecipe(regions: readonly LoadedRegion[], sha256: (bytes: Uint8Array) => Uint8Array, board?: BoardFacts): RecipeCheck {
   const problems: string[] = []
-  if (regions.length === 0) return { ok: false, problems: ['The recipe has no files to flash.'] }
+  let wrongChip = false
+  if (regions.length === 0) return { ok: false, problems: ['The recipe has no files to flash.'], wrongChip }
 
   const sorted = [...regions].sort((a, b) => a.offset - b.offset)
   for (let i = 1; i < sorted.length; i++) {
@@ -77,7 +81,10 @@ export function checkRecipe(regions: readonly LoadedRegion[], sha256: (bytes: Ui
         image = parsed.image
         if (board) {
           const fits = checkImageForChip(image, board.chip)
-          if (!fits.ok) problems.push(`${region.fileName}: ${fits.error.message}`)
+          if (!fits.ok) {
+            problems.push(`${region.fileName}: ${fits.error.message}`)
+            wrongChip ||= fits.error.kind === 'wrong-chip'
+          }
         }
       }
     }
@@ -101,7 +108,7 @@ export function checkRecipe(regions: readonly LoadedRegion[], sha256: (bytes: Ui
     const last = table.partitions.reduce((end, partition) => Math.max(end, partition.offset + partition.size), 0)
     if (last > board.flashSize) problems.push(`${tableRegion!.fileName} needs ${last / 1048576} MB of flash; the board has ${board.flashSize / 1048576} MB.`)
   }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, regions: checks, table }
+  return problems.length > 0 ? { ok: false, problems, wrongChip } : { ok: true, regions: checks, table }
 }
 
 function partitionAt(table: PartitionTable, offset: number): Partition | undefined {
