@@ -176,6 +176,7 @@ export function createCore(config: CoreConfig): Core {
       'bench.cancel': ({ jobId }, context) => audit.perform({ actor: context.actor, action: 'cancel flashing', target: `job ${jobId}` }, () => needBench().cancel(jobId)),
       'bench.resume': ({ batchId }, context) => needBench().resume(batchId, context.actor),
       'bench.jobs': ({ limit }) => needBench().jobs(limit),
+      'bench.readBack': ({ jobId }) => needBench().readBack(jobId),
     },
     log,
   )

@@ -119,4 +119,15 @@ export const benchParams = {
   cancel: z.object({ jobId: z.number().int().positive() }).strict(),
   resume: z.object({ batchId: z.number().int().positive() }).strict(),
   jobs: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
+  readBack: z.object({ jobId: z.number().int().positive() }).strict(),
+}
+
+/** A region of a finished job read back from the board and compared with what was written. */
+export interface ReadBackRegion {
+  fileName: string
+  offset: number
+  size: number
+  /** SHA-256 of what the board holds now. */
+  sha256: string
+  matches: boolean
 }

@@ -22,6 +22,7 @@ export const methodNames = [
   'bench.cancel',
   'bench.resume',
   'bench.jobs',
+  'bench.readBack',
 ] as const
 
 export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs'] as const

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { MethodName } from './channels'
 import type { AuditEntry, Health, Identity } from './model'
-import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type Recipe } from './bench'
+import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type ReadBackRegion, type Recipe } from './bench'
 import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
 import { settingsPatchSchema, type PublicSettings } from './settings'
 
@@ -145,6 +145,12 @@ export const methods = {
     params: benchParams.jobs,
     result: returns<FlashJobRow[]>(),
     summary: 'The flash job log, newest first: who, when, which board, chip, MAC, image hashes, result.',
+  },
+  'bench.readBack': {
+    readOnly: false,
+    params: benchParams.readBack,
+    result: returns<{ regions: ReadBackRegion[] }>(),
+    summary: 'Read every region of a finished job back from its board and compare it with what was written.',
   },
 } as const satisfies { [M in MethodName]: MethodSpec }
 

@@ -83,6 +83,9 @@ test('flashes a recipe onto two emulated boards from the Bench screen, verified,
     expect(sha256(board.board.flash.subarray(0x10000, 0x10000 + appBytes.length))).toBe(appSha)
     expect(sha256(board.board.flash.subarray(0x8000, 0x8000 + readFileSync(table).length))).toBe(tableSha)
   }
+  // The console reads the first board's flash back through the stub and compares every region.
+  await job(first!.path).getByTestId('flash-read-back').click()
+  await expect(job(first!.path).getByTestId('flash-job-outcome')).toContainText('all 3 regions on the board match what was written', { timeout: 30_000 })
   const serials = await page.getByTestId('flash-job').evaluateAll((els: { getAttribute(name: string): string | null }[]) => els.map((el) => el.getAttribute('data-serial')))
   expect(new Set(serials).size).toBe(3)
   await screenshotWhole(page, 'bench-done.png')

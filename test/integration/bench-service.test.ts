@@ -78,6 +78,17 @@ describe('the bench station', () => {
     expect(board.mode).toBe('app')
     await until('expected in the fleet', () => fleet.get('Plant1/PUMP-001')?.state === 'expected')
     expect((await call<FlashJobRow[]>('bench.jobs', {}))[0]).toMatchObject({ state: 'done', operator: 'ada', regions: [{ fileName: 'partitions.bin' }, { fileName: 'blink.bin', sha256: sha(app) }, { fileName: 'identity PUMP-001 (NVS)' }] })
+
+    // Read back through the stub: every region matches; a changed byte on the board is caught.
+    const readBack = await call<{ regions: { fileName: string; matches: boolean }[] }>('bench.readBack', { jobId: done.id })
+    expect(readBack.regions.map((region) => [region.fileName, region.matches])).toEqual([
+      ['partitions.bin', true],
+      ['blink.bin', true],
+      ['identity PUMP-001 (NVS)', true],
+    ])
+    board.flash[0x10000 + 1000] = board.flash[0x10000 + 1000]! ^ 0xff
+    const damaged = await call<{ regions: { fileName: string; matches: boolean }[] }>('bench.readBack', { jobId: done.id })
+    expect(damaged.regions.find((region) => region.fileName === 'blink.bin')?.matches).toBe(false)
   })
 
   it('refuses a port that is already flashing, and one that is not plugged in', async () => {

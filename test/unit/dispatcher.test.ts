@@ -39,6 +39,7 @@ function setup(overrides: Partial<Handlers> = {}) {
     'bench.cancel': () => ({ cancelled: true }),
     'bench.resume': () => ({ jobIds: [] }),
     'bench.jobs': () => [],
+    'bench.readBack': () => ({ regions: [] }),
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }

@@ -1,5 +1,5 @@
 import type { BindingInterface } from '@serialport/bindings-interface'
-import type { FlashJobRow, FlashJobState } from '../../../shared/contract'
+import type { FlashJobRow, FlashJobState, ReadBackRegion } from '../../../shared/contract'
 import { serialFromPattern } from '../../../shared/domain/bench/recipe'
 import type { AuditLog } from '../audit-log'
 import type { EventHub } from '../event-hub'
@@ -8,7 +8,7 @@ import { FlasherError } from '../flasher/flasher-error'
 import type { Logger } from '../log'
 import type { OpenStore } from '../store/store'
 import { FirmwareStore } from './firmware-store'
-import { runFlashJob, type JobUpdate } from './flash-job'
+import { readBackRegions, runFlashJob, type JobUpdate } from './flash-job'
 import { PortWatcher } from './port-watcher'
 
 export interface BenchServiceOptions {
@@ -58,6 +58,8 @@ export class BenchService {
   readonly firmware: FirmwareStore
   private readonly running = new Map<number, { controller: AbortController; done: Promise<void> }>()
   private readonly rows = new Map<number, FlashJobRow>()
+  /** Ports being read back, which a new job must not open at the same time. */
+  private readonly readingBack = new Set<string>()
 
   constructor(private readonly options: BenchServiceOptions) {
     this.ports = new PortWatcher({ events: options.events, log: options.log, extraPaths: options.extraPorts, ...(options.binding ? { binding: options.binding } : {}), ...(options.portScanMs ? { intervalMs: options.portScanMs } : {}) })
@@ -78,7 +80,7 @@ export class BenchService {
     await this.ports.scan()
     const unknown = ports.filter((port) => !this.ports.has(port))
     if (unknown.length > 0) throw new ContractFailure('NOT_FOUND', `${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not plugged in (any more). Pick from the list of ports.`)
-    const busy = ports.filter((port) => [...this.running.keys()].some((id) => this.rows.get(id)?.port === port))
+    const busy = ports.filter((port) => this.readingBack.has(port) || [...this.running.keys()].some((id) => this.rows.get(id)?.port === port))
     if (busy.length > 0) throw new ContractFailure('CONFLICT', `${busy.join(', ')} ${busy.length > 1 ? 'are' : 'is'} already being flashed.`)
     if (new Set(ports).size !== ports.length) throw new ContractFailure('INVALID_PARAMS', 'A port is listed twice.')
     const serials = ports.map((_, index) => serialFromPattern(recipe.serialPattern, firstSeq + index))
@@ -120,6 +122,26 @@ export class BenchService {
 
   jobs(limit: number): FlashJobRow[] {
     return (this.options.store.db.prepare('SELECT * FROM flash_jobs ORDER BY id DESC LIMIT ?').all(limit) as JobDbRow[]).map((row) => this.rows.get(row.id) ?? toRow(row))
+  }
+
+  /** Reads a finished job's regions back from its board (still on the same port) and compares them. */
+  async readBack(jobId: number): Promise<{ regions: ReadBackRegion[] }> {
+    const stored = this.options.store.db.prepare('SELECT * FROM flash_jobs WHERE id = ?').get(jobId) as JobDbRow | undefined
+    if (!stored) throw new ContractFailure('NOT_FOUND', `No flash job ${jobId}.`)
+    const job = toRow(stored)
+    if (job.state !== 'done') throw new ContractFailure('CONFLICT', `Job ${jobId} did not finish; there is nothing verified to read back. Resume its batch first.`)
+    if (this.readingBack.has(job.port) || [...this.running.keys()].some((id) => this.rows.get(id)?.port === job.port)) {
+      throw new ContractFailure('CONFLICT', `${job.port} is busy; read back when it is free.`)
+    }
+    this.readingBack.add(job.port)
+    try {
+      return { regions: await readBackRegions(job, this.ports.identity(job.port), new AbortController().signal, this.options.binding) }
+    } catch (error) {
+      if (error instanceof FlasherError) throw new ContractFailure('UNAVAILABLE', error.message)
+      throw error
+    } finally {
+      this.readingBack.delete(job.port)
+    }
   }
 
   /** Waits for running jobs (tests, shutdown after a cancel). */

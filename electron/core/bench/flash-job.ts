@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { BindingInterface } from '@serialport/bindings-interface'
-import type { FlashedRegion, FlashJobRow } from '../../../shared/contract'
+import type { FlashedRegion, FlashJobRow, ReadBackRegion } from '../../../shared/contract'
 import { checkRecipe, type LoadedRegion } from '../../../shared/domain/bench/recipe'
 import { nvsImageFor } from '../../../shared/domain/firmware/nvs'
 import { findPartition } from '../../../shared/domain/firmware/partition-table'
@@ -111,6 +111,30 @@ export async function runFlashJob(input: FlashJobInput, report: (update: JobUpda
     report({ phase: reset ? 'Flashed, verified and reset into the application.' : 'Flashed and verified. This port has no reset lines: press EN (RST) to start the application.' })
     const app = checked.regions.find((check) => check.region.role === 'app')?.image?.appDescription
     return { chip: board.chip.name, mac: board.mac, flashSize: board.flashSize, firmware: app?.version ?? '' }
+  } finally {
+    await link.close().catch(() => {})
+  }
+}
+
+/**
+ * Connects to the board a job flashed, reads each of its regions back through the stub and compares
+ * the SHA-256 with what was written: the check an engineer runs on a board that behaves oddly later.
+ */
+export async function readBackRegions(job: Pick<FlashJobRow, 'port' | 'regions'>, identity: PortIdentity & { syncHint: string }, signal: AbortSignal, binding?: BindingInterface): Promise<ReadBackRegion[]> {
+  const link = await SerialLink.open({ path: job.port, baud: romBaud, ...(binding ? { binding } : {}) })
+  try {
+    const loader = new EspLoader(link, identity, signal)
+    await loader.connect()
+    await loader.identify()
+    await loader.runStub()
+    const results: ReadBackRegion[] = []
+    for (const region of job.regions) {
+      const bytes = await loader.readFlash(region.offset, region.size)
+      const digest = createHash('sha256').update(bytes).digest('hex')
+      results.push({ fileName: region.fileName, offset: region.offset, size: region.size, sha256: digest, matches: digest === region.sha256 })
+    }
+    await loader.resetIntoApp()
+    return results
   } finally {
     await link.close().catch(() => {})
   }

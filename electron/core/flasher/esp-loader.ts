@@ -22,10 +22,14 @@ import {
 import {
   changeBaudrateCommand,
   encodeCommand,
+  encodeReadFlashAck,
+  eraseRegionCommand,
+  eraseRegionProblem,
   flashMd5Command,
   isStubGreeting,
   memEndCommand,
   parseFlashMd5,
+  readFlashCommand,
   readRegCommand,
   spiAttachCommand,
   spiSetParamsCommand,
@@ -199,6 +203,44 @@ export class EspLoader {
     const parsed = parseFlashMd5(response.payload, target.loader)
     if (!parsed.ok) throw new FlasherError('loader-error', parsed.detail)
     return parsed.md5
+  }
+
+  /**
+   * Reads flash back through the stub (READ_FLASH): data packets acknowledged as they come, then the
+   * stub's MD5 of what it sent, checked against what arrived.
+   */
+  async readFlash(offset: number, length: number, onProgress?: (read: number) => void): Promise<Uint8Array> {
+    if (this.loaderTarget.loader !== 'stub') throw new FlasherError('loader-error', 'Reading flash back needs the flasher stub; run it first.')
+    await this.command(readFlashCommand(offset, length), { timeoutMs: loaderTimeoutsMs.default })
+    const data = new Uint8Array(length)
+    let received = 0
+    while (received < length) {
+      this.checkCancelled()
+      const packet = await this.link.nextFrame(loaderTimeoutsMs.default)
+      if (received + packet.length > length) throw new FlasherError('loader-error', `The board sent more than the ${length} bytes asked for.`)
+      data.set(packet, received)
+      received += packet.length
+      await this.link.send(encodeReadFlashAck(received))
+      onProgress?.(received)
+    }
+    const digest = await this.link.nextFrame(loaderTimeoutsMs.default)
+    const expected = createHash('md5').update(data).digest()
+    if (digest.length !== 16 || !expected.equals(digest)) {
+      throw new FlasherError('verify-failed', `The flash read back from 0x${offset.toString(16)} arrived damaged (its MD5 does not match the board's). Lower the baud and read again.`)
+    }
+    return data
+  }
+
+  /** Erases whole sectors (stub ERASE_REGION), or the whole chip (ERASE_FLASH) when no range is given. */
+  async erase(range?: { offset: number; size: number }): Promise<void> {
+    if (this.loaderTarget.loader !== 'stub') throw new FlasherError('loader-error', 'Erasing needs the flasher stub; run it first.')
+    if (!range) {
+      await this.command({ name: 'ERASE_FLASH' }, { timeoutMs: loaderTimeoutsMs.chipErase })
+      return
+    }
+    const problem = eraseRegionProblem(range.offset, range.size)
+    if (problem) throw new FlasherError('does-not-fit', problem)
+    await this.command(eraseRegionCommand(range.offset, range.size), { timeoutMs: timeoutForSizeMs(loaderTimeoutsMsPerMb.eraseRegion, range.size) })
   }
 
   /** Leaves the loader and starts the application: the reset lines if the port has them. */

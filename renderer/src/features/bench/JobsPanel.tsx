@@ -56,6 +56,7 @@ const JobRowView = memo(function JobRowView(props: { job: FlashJobRow; resumable
   const { job } = props
   const cancel = useConsole((state) => state.cancelFlashJob)
   const resume = useConsole((state) => state.resumeBatch)
+  const readBack = useConsole((state) => state.readBack)
   const [outcome, setOutcome] = useState<BenchOutcome | null>(null)
   const [asking, setAsking] = useState(false)
   const active = isJobActive(job.state)
@@ -94,6 +95,11 @@ const JobRowView = memo(function JobRowView(props: { job: FlashJobRow; resumable
           {active && (
             <button type="button" onClick={() => void run(() => cancel(job.id))} disabled={asking} data-testid="flash-cancel">
               Cancel
+            </button>
+          )}
+          {job.state === 'done' && (
+            <button type="button" onClick={() => void run(() => readBack(job.id))} disabled={asking} title="Read every region back from the board and compare it with what was written" data-testid="flash-read-back">
+              {asking ? 'Reading back…' : 'Read back'}
             </button>
           )}
           {stopped && (
@@ -155,7 +161,7 @@ const JobRowView = memo(function JobRowView(props: { job: FlashJobRow; resumable
         </p>
       )}
       {outcome && (
-        <p className={`bench-message ${outcome.ok ? 'ok' : 'error'}`} role={outcome.ok ? 'status' : 'alert'}>
+        <p className={`bench-message ${outcome.ok ? 'ok' : 'error'}`} role={outcome.ok ? 'status' : 'alert'} data-testid="flash-job-outcome">
           {outcome.text}
         </p>
       )}

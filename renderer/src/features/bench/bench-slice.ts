@@ -93,6 +93,8 @@ export interface BenchSlice {
   flash(): Promise<void>
   cancelFlashJob(jobId: number): Promise<BenchOutcome>
   resumeBatch(batchId: number): Promise<BenchOutcome>
+  /** Reads a done job's regions back from its board; the outcome names any region that differs. */
+  readBack(jobId: number): Promise<BenchOutcome>
 
   setJobLogOpen(open: boolean): void
   loadJobLog(): Promise<void>
@@ -313,6 +315,17 @@ export const createBenchSlice: Slice<BenchSlice> = (bridge) => (set, get) => {
         return cancelled ? { ok: true, text: 'Stopping… The job can be resumed with its batch.' } : { ok: false, text: 'The job had already stopped.' }
       } catch (error) {
         return { ok: false, text: `Not cancelled: ${benchErrorText(error)}` }
+      }
+    },
+    readBack: async (jobId) => {
+      try {
+        const { regions } = await bridge.call('bench.readBack', { jobId })
+        const differ = regions.filter((region) => !region.matches)
+        return differ.length === 0
+          ? { ok: true, text: `Read back: all ${regions.length} regions on the board match what was written.` }
+          : { ok: false, text: `Read back: ${differ.map((region) => region.fileName).join(', ')} on the board ${differ.length === 1 ? 'differs' : 'differ'} from what was written. Flash the board again.` }
+      } catch (error) {
+        return { ok: false, text: `Not read back: ${benchErrorText(error)}` }
       }
     },
     resumeBatch: async (batchId) => {
