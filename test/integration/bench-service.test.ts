@@ -141,6 +141,16 @@ describe('the bench station', () => {
     expect(again.stats.flashBytesReceived).toBeLessThan(app.length + 40_000)
   })
 
+  it('cancels a job mid-write at once, and says it can be resumed', async () => {
+    binding.register('/dev/ttyUSB4', new EmulatedBoard({ chip: 'ESP32-S2', paced: true, seed: 9 }))
+    await call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB4'] })
+    const writing = await until('the job writing', () => jobOn('/dev/ttyUSB4')?.state === 'writing' && (jobOn('/dev/ttyUSB4')?.written ?? 0) > 0 && jobOn('/dev/ttyUSB4'))
+    expect(await call('bench.cancel', { jobId: writing.id })).toEqual({ cancelled: true })
+    const cancelled = await until('the job cancelled', () => jobOn('/dev/ttyUSB4')?.state === 'cancelled' && jobOn('/dev/ttyUSB4'), 3000)
+    expect(cancelled.error).toMatchObject({ code: 'cancelled', message: expect.stringContaining('resumed') })
+    expect(await call('bench.cancel', { jobId: writing.id })).toEqual({ cancelled: false })
+  })
+
   it('refuses a recipe whose files do not fit, with every reason, and a damaged image on import is named', async () => {
     const big = randomBytes(0x110000)
     big[0] = 0xe9
