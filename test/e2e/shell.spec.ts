@@ -28,6 +28,10 @@ async function expectSectionShown(page: Page, section: (typeof sections)[number]
   if (section.id === 'settings') {
     await expect(main.getByRole('heading', { name: 'General' })).toBeVisible()
     await expect(main.getByRole('heading', { name: 'Audit log' })).toBeVisible()
+  } else if (section.id === 'bench') {
+    // No board plugged in on a test machine: the Ports panel says what to do.
+    await expect(main.getByRole('heading', { level: 3, name: 'Ports' })).toBeVisible()
+    await expect(main.getByTestId('bench-no-ports')).toContainText('Plug in a board')
   } else {
     await expect(main.getByRole('heading', { level: 3, name: 'How to start' })).toBeVisible()
     await expect(main.getByRole('note')).toBeVisible()
