@@ -9,6 +9,8 @@
 // changes the chunk sizes, not the rate.
 
 /** How often the line wakes up while bytes are queued. */
+import { concatBytes } from '../../shared/domain/rom-bootloader/bytes'
+
 export const uartTickMs = 2
 
 /**
@@ -75,7 +77,7 @@ export class UartDirection {
     let partsLength = 0
     const flush = (): void => {
       if (partsLength === 0) return
-      const chunk = parts.length === 1 ? parts[0]! : concat(parts, partsLength)
+      const chunk = parts.length === 1 ? parts[0]! : concatBytes(parts)
       parts = []
       partsLength = 0
       this.deliver(chunk)
@@ -106,16 +108,6 @@ export class UartDirection {
     flush()
     return moved
   }
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
 
 export interface UartLineOptions {

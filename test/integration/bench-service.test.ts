@@ -8,6 +8,7 @@ import type { FlashJobRow, FleetRow, StreamDiff } from '../../shared/contract'
 import { EmulatedBoard } from '../../simulator/rom-bootloader/emulated-board'
 import { EmulatedBoardBinding } from '../../simulator/rom-bootloader/in-process-binding'
 import { haveSocat, startEmulatedBoards } from '../../simulator/rom-bootloader/pty'
+import { until as waitFor } from '../support/until'
 
 // The bench service through the core's contract, with boards on an in-process serialport binding so
 // the DTR/RTS reset circuit is real (a pty refuses those lines) and faults can be played.
@@ -22,15 +23,6 @@ let binding: EmulatedBoardBinding
 let jobs: Map<string, FlashJobRow>
 let fleet: Map<string, FleetRow>
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; jobs: ${JSON.stringify([...jobs.values()].map((j) => [j.port, j.state, j.error?.message]))}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
 
 async function call<T>(method: string, params: unknown): Promise<T> {
   const outcome = await core.dispatch(method as never, params, operator)
@@ -43,6 +35,8 @@ async function recipe(): Promise<void> {
   for (const [fileName, bytes] of [['blink.bin', app], ['partitions.bin', table]] as const) kept.push(await call<{ sha256: string }>('bench.importFirmware', { fileName, data: Buffer.from(bytes).toString('base64') }))
   await call('bench.saveRecipe', { name: 'blink', regions: [{ role: 'partition-table', offset: 0x8000, sha256: kept[1]!.sha256 }, { role: 'app', offset: 0x10000, sha256: kept[0]!.sha256 }], serialPattern: 'PUMP-{seq:3}', baud: 921600 })
 }
+
+const until = <T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000) => waitFor(what, probe, timeoutMs, () => `jobs: ${JSON.stringify([...jobs.values()].map((j) => [j.port, j.state, j.error?.message]))}`)
 
 const jobOn = (port: string) => [...jobs.values()].filter((job) => job.port === port).at(-1)
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex')

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCore, silentLogger, type Core } from '../../electron/core'
 import type { DeviceDetail, FleetRow, SeriesPoints, StreamDiff } from '../../shared/contract'
 import { startVirtualFleet, type VirtualFleet } from '../../simulator/fleet/fleet'
+import { until } from '../support/until'
 
 let dir: string
 let core: Core
@@ -12,15 +13,6 @@ let fleet: VirtualFleet | null
 let rows: Map<string, FleetRow>
 const operator = { actor: 'ada', via: 'local' } as const
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 function startCore(): Core {
   const started = createCore({ dataDir: join(dir, 'data'), host: { kind: 'headless' }, log: silentLogger, mqttPort: 0 })

@@ -19,6 +19,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCore, silentLogger, type Core } from '../../electron/core'
 import type { DeviceDetail, FleetRow, MetricView, StreamDiff } from '../../shared/contract'
 import { haveMosquitto, startMosquitto, type TestBroker } from '../support/brokers'
+import { until } from '../support/until'
 
 const operator = { actor: 'ada', via: 'local' } as const
 const group = 'TahuPlant'
@@ -32,15 +33,6 @@ type TahuMetric = NonNullable<UPayload['metrics']>[number]
 /** What sparkplug-client keeps private but a test needs: its mqtt.js (v4) client and the socket under it. */
 type TahuInternals = { client: { stream: Socket; end(force: boolean, callback: () => void): void } }
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 

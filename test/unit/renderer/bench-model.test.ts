@@ -11,7 +11,6 @@ import {
   formatTransfer,
   freePortPaths,
   isPortBusy,
-  mergeKeyed,
   newlyFinished,
   portsToFlash,
   progressOf,
@@ -22,6 +21,7 @@ import {
   type JobRows,
   type PortRows,
 } from '../../../renderer/src/features/bench/bench-model'
+import { mergeKeyed } from '../../../renderer/src/state/merge-keyed'
 import {
   addRegion,
   defaultOffset,

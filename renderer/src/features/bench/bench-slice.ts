@@ -2,7 +2,8 @@ import type { FirmwareFile, FlashJobRow, PortRow, Recipe, StreamDiff } from '../
 import { BridgeError } from '../../bridge'
 import type { Slice } from '../../state/store'
 import { bytesToBase64 } from './base64'
-import { formatBytes, freePortPaths, mergeKeyed, newlyFinished, portsToFlash, pruneSelection, toggleInSelection, type JobRows, type PortRows } from './bench-model'
+import { mergeKeyed } from '../../state/merge-keyed'
+import { formatBytes, freePortPaths, newlyFinished, portsToFlash, pruneSelection, toggleInSelection, type JobRows, type PortRows } from './bench-model'
 import {
   addRegion,
   draftFromRecipe,
