@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCore, silentLogger, type Core } from '../../electron/core'
-import type { FlashJobRow, FleetRow, StreamDiff } from '../../shared/contract'
+import type { FlashJobRow, FleetRow, PortRow, StreamDiff } from '../../shared/contract'
 import { EmulatedBoard } from '../../simulator/rom-bootloader/emulated-board'
 import { EmulatedBoardBinding } from '../../simulator/rom-bootloader/in-process-binding'
 import { haveSocat, startEmulatedBoards } from '../../simulator/rom-bootloader/pty'
@@ -21,6 +21,7 @@ let dir: string
 let core: Core
 let binding: EmulatedBoardBinding
 let jobs: Map<string, FlashJobRow>
+let ports: Map<string, PortRow>
 let fleet: Map<string, FleetRow>
 
 
@@ -47,7 +48,13 @@ beforeEach(async () => {
   core = createCore({ dataDir: dir, host: { kind: 'headless' }, log: silentLogger, mqttPort: 0, serialBinding: binding })
   jobs = new Map()
   fleet = new Map()
+  ports = new Map()
   core.events.subscribe((event, payload) => {
+    if (event === 'ports') {
+      const diff = payload as StreamDiff<PortRow>
+      for (const [key, row] of Object.entries(diff.set)) ports.set(key, row)
+      for (const key of diff.deleted) ports.delete(key)
+    }
     if (event === 'bench.jobs') for (const [key, row] of Object.entries((payload as StreamDiff<FlashJobRow>).set)) jobs.set(key, row)
     if (event === 'fleet') for (const [key, row] of Object.entries((payload as StreamDiff<FleetRow>).set)) fleet.set(key, row)
   })
@@ -60,6 +67,14 @@ afterEach(async () => {
 })
 
 describe('the bench station', () => {
+  it('shows a port when a board is plugged in and drops it when it is unplugged, within about a second', async () => {
+    const unplug = binding.register('/dev/ttyACM0', new EmulatedBoard({ chip: 'ESP32-C3', paced: false }), { vendorId: '303a', productId: '1001' })
+    const row = await until('the port listed', () => ports.get('/dev/ttyACM0'), 3000)
+    expect(row).toMatchObject({ name: expect.stringContaining('USB-Serial-JTAG'), usb: { vendorId: '303a', productId: '1001' }, jobId: null })
+    unplug()
+    await until('the port gone', () => !ports.has('/dev/ttyACM0'), 3000)
+  })
+
   it('resets a board that runs its app into the bootloader by DTR/RTS, flashes it, and the fleet expects it', async () => {
     const board = new EmulatedBoard({ chip: 'ESP32-S2', startIn: 'app', paced: false, seed: 5 })
     binding.register('/dev/ttyUSB0', board)
