@@ -11,16 +11,21 @@ let dir: string
 let core: Core
 let fleet: VirtualFleet | null
 let rows: Map<string, FleetRow>
+let pushes: Map<string, number>
 const operator = { actor: 'ada', via: 'local' } as const
 
 
 function startCore(): Core {
   const started = createCore({ dataDir: join(dir, 'data'), host: { kind: 'headless' }, log: silentLogger, mqttPort: 0 })
   rows = new Map()
+  pushes = new Map()
   started.events.subscribe((event, payload) => {
     if (event !== 'fleet') return
     const diff = payload as StreamDiff<FleetRow>
-    for (const [key, row] of Object.entries(diff.set)) rows.set(key, row)
+    for (const [key, row] of Object.entries(diff.set)) {
+      rows.set(key, row)
+      pushes.set(key, (pushes.get(key) ?? 0) + 1)
+    }
     for (const key of diff.deleted) rows.delete(key)
   })
   return started
@@ -72,6 +77,17 @@ describe('the console as Sparkplug host of a virtual fleet', () => {
     expect(node.lifecycle.find((entry) => entry.key === 'Plant1/esp32-002/Sensor01')).toMatchObject({ kind: 'offline', detail: 'Its edge node died' })
     // The others keep going.
     expect(rows.get('Plant1/esp32-001')?.state).toBe('online')
+  })
+
+  it('pushes a row whose only change is "last seen" at most every 5 s, and a change of state at once', async () => {
+    const key = 'Plant1/esp32-001/Sensor01'
+    await new Promise((resolve) => setTimeout(resolve, 5200))
+    pushes.clear()
+    // The sensor reports 5 times a second; its row changes only in lastSeen.
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    expect(pushes.get(key) ?? 0).toBeLessThanOrEqual(1)
+    fleet!.inject('esp32-001', { kind: 'crash', offMs: 60_000 })
+    await until('the offline row at once', () => rows.get(key)?.state === 'offline', 1500)
   })
 
   it('sends a Rebirth on request, audited, and the node answers with a new birth', async () => {

@@ -47,6 +47,14 @@ export class FleetService {
   private readonly properties = new Map<string, PropertySet>()
   /** Rows to rebuild and push at the next tick: never one screen update per MQTT message. */
   private readonly dirty = new Set<string>()
+  /**
+   * What each screen last got per row, and when. A row whose only change is lastSeen (every data
+   * message) is sent at most every `lastSeenPushMs`: screens count "ago" themselves, and ten thousand
+   * devices at 1 Hz would otherwise resend the whole fleet every push.
+   */
+  private readonly pushed = new Map<string, { row: FleetRow; at: number }>()
+  /** Rows held back by the lastSeen rule, and when they may go. */
+  private readonly deferred = new Map<string, number>()
   private readonly stored = new Map<string, StoredDevice>()
   /** Boards flashed on the bench that have not been born yet, by `group/edge` key. */
   private readonly expected = new Map<string, FleetRow>()
@@ -99,6 +107,11 @@ export class FleetService {
     const now = this.options.now()
     this.host.tick(now)
     this.apply(this.host.takeEffects())
+    for (const [key, due] of this.deferred) {
+      if (due > now) continue
+      this.deferred.delete(key)
+      this.dirty.add(key)
+    }
     for (const key of this.dirty) this.pushRow(key, now)
     this.dirty.clear()
     if (now - this.lastFlush >= 1000) {
@@ -248,11 +261,17 @@ export class FleetService {
 
   private pushRow(key: string, now: number): void {
     const found = this.lookup(key)
-    if (found) this.options.events.set('fleet', key, this.rowFor(found.node, found.device, now))
-    else {
-      const expected = this.expected.get(key)
-      if (expected) this.options.events.set('fleet', key, expected)
+    const row = found ? this.rowFor(found.node, found.device, now) : this.expected.get(key)
+    if (!row) return
+    const last = this.pushed.get(key)
+    if (last && now - last.at < lastSeenPushMs && onlyLastSeenChanged(last.row, row)) {
+      // Not now: it goes out once the interval has passed, with whatever it is then.
+      if (!this.deferred.has(key)) this.deferred.set(key, last.at + lastSeenPushMs)
+      return
     }
+    this.deferred.delete(key)
+    this.pushed.set(key, { row, at: now })
+    this.options.events.set('fleet', key, row)
   }
 
   /** The same row for the table and the device screen: a device shows its edge node's reboots. */
@@ -395,4 +414,17 @@ function lifecycleDetail(effect: Extract<HostEffect, { kind: 'lifecycle' }>): st
     case 'rebirth-requested':
       return `Rebirth requested: ${effect.reason}`
   }
+}
+
+const lastSeenPushMs = 5000
+
+function onlyLastSeenChanged(before: FleetRow, after: FleetRow): boolean {
+  return (
+    before.state === after.state &&
+    before.firmware === after.firmware &&
+    before.rssi === after.rssi &&
+    before.reboots24h === after.reboots24h &&
+    before.protocolErrors === after.protocolErrors &&
+    before.lastSeen !== after.lastSeen
+  )
 }
