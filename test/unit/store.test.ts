@@ -95,6 +95,21 @@ describe('openStore', () => {
     check.close()
   })
 
+  it('leaves a newer database in its own journal mode: the refusal comes before anything is written', () => {
+    const file = join(dir, databaseFileName)
+    const newer = new Database(file)
+    newer.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+    newer.prepare('INSERT INTO schema_migrations VALUES (999, ?, 1)').run('rollback journal, from the future')
+    newer.close()
+    const before = readFileSync(file)
+    // Header bytes 18 and 19: 1 = rollback journal, 2 = WAL.
+    expect([before[18], before[19]]).toEqual([1, 1])
+    const store = open(dir)
+    expect(store.state.state).toBe('down')
+    store.close()
+    expect(readFileSync(file).equals(before)).toBe(true)
+  })
+
   it('reports down, mentioning --data-dir, when the data folder is a regular file', () => {
     const file = join(dir, 'not-a-folder')
     writeFileSync(file, 'plain file')

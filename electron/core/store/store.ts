@@ -52,6 +52,7 @@ export function openStore(options: StoreOptions): Store {
   try {
     db = openChecked(file, options.nativeBinding)
   } catch (error) {
+    if (error instanceof NewerSchemaError) return downStore(file, error.message)
     if (!isCorruption(error)) return downStore(file, describeOpenError(file, error))
     // Keep the damaged file for the operator (or a recovery tool) and start a fresh database beside it.
     recoveredFrom = `${file}.corrupt-${new Date(now()).toISOString().replace(/[:.]/g, '-')}`
@@ -95,6 +96,9 @@ export function openStore(options: StoreOptions): Store {
 function openChecked(file: string, nativeBinding: string | undefined): Database.Database {
   const db = new Database(file, nativeBinding ? { nativeBinding } : {})
   try {
+    // Before anything writes (switching to WAL rewrites the header): a newer console's database is
+    // refused untouched, so the operator can still open it with that version.
+    refuseNewerSchema(db)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
@@ -108,15 +112,26 @@ function openChecked(file: string, nativeBinding: string | undefined): Database.
   }
 }
 
-function migrate(db: Database.Database, now: () => number): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-  const current = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0
+class NewerSchemaError extends Error {}
+
+function schemaVersion(db: Database.Database): number {
+  const known = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).get()
+  return known ? ((db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0) : 0
+}
+
+function refuseNewerSchema(db: Database.Database): void {
+  const current = schemaVersion(db)
   const latest = migrations.at(-1)?.version ?? 0
   if (current > latest) {
-    throw new Error(
+    throw new NewerSchemaError(
       `The database was written by a newer version of the console (schema ${current}, this version knows ${latest}). Update the console, or start with another --data-dir.`,
     )
   }
+}
+
+function migrate(db: Database.Database, now: () => number): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+  const current = schemaVersion(db)
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
   for (const migration of migrations) {
     if (migration.version <= current) continue
