@@ -37,11 +37,9 @@ export function createDispatcher(handlers: Handlers, log: Logger): Dispatch {
     if (!parsed.success) {
       const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }))
       const first = issues[0]
-      return failure(
-        'INVALID_PARAMS',
-        `Invalid parameters for ${method}: ${first ? `${first.path || 'params'}: ${first.message}` : 'see issues'}.`,
-        issues,
-      )
+      const labels: Readonly<Record<string, string>> | undefined = (methods[method] as { labels?: Readonly<Record<string, string>> }).labels
+      const field = first ? (labels?.[first.path] ?? (first.path || 'params')) : ''
+      return failure('INVALID_PARAMS', `Invalid parameters for ${method}: ${first ? `${field}: ${first.message.replace(/\.$/, '')}` : 'see issues'}.`, issues)
     }
     try {
       const handler = handlers[method] as (params: unknown, context: CallContext) => unknown

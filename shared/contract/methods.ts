@@ -3,7 +3,7 @@ import type { MethodName } from './channels'
 import type { AuditEntry, Health, Identity } from './model'
 import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type ReadBackRegion, type Recipe } from './bench'
 import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
-import { settingsPatchSchema, type PublicSettings } from './settings'
+import { settingLabels, settingsPatchSchema, type PublicSettings } from './settings'
 
 interface MethodSpec {
   /** Read-only methods change nothing; the headless host also serves them as `GET /api/<method>`. */
@@ -12,6 +12,8 @@ interface MethodSpec {
   /** Phantom: carries the result type for the compiler, never read at run time. */
   result: unknown
   summary: string
+  /** What screens call the params, for error messages (settings keys are not words). */
+  labels?: Readonly<Record<string, string>>
 }
 
 function returns<T>(): T {
@@ -44,6 +46,7 @@ export const methods = {
     params: settingsPatchSchema,
     result: returns<PublicSettings>(),
     summary: 'Change one or more settings; recorded in the audit log.',
+    labels: settingLabels,
   },
   'audit.list': {
     readOnly: true,

@@ -77,6 +77,34 @@ export const settingsSchema = z.object({
 
 export type Settings = z.output<typeof settingsSchema>
 
+/** Each setting as the Settings screen names it, for errors an operator can act on. */
+export const settingLabels: Record<keyof Settings, string> = {
+  theme: 'Theme',
+  siteName: 'Site name',
+  operatorName: 'Operator name',
+  pushRateHz: 'Screen updates per second',
+  sessionHours: 'Sign-in lasts (hours)',
+  mqttMode: 'Broker',
+  mqttPort: 'Embedded broker port',
+  mqttLan: 'Accept devices from the plant network',
+  mqttTlsPort: 'TLS port',
+  mqttTlsCertFile: 'Broker certificate (PEM)',
+  mqttTlsKeyFile: 'Broker key (PEM)',
+  mqttTlsCaFile: 'Site CA (PEM)',
+  mqttUrl: 'External broker URL',
+  mqttUsername: 'Broker user name',
+  mqttPassword: 'Broker password',
+  mqttClientCertFile: 'Client certificate (PEM)',
+  mqttClientKeyFile: 'Client key (PEM)',
+  mqttCaFile: 'CA of the broker (PEM)',
+  sparkplugHostId: 'Sparkplug host id',
+  silentAfterSeconds: 'Flag a device silent after (seconds)',
+  demoFleet: 'Run the demo fleet',
+  demoFleetNodes: 'Demo edge nodes',
+  demoFleetDevices: 'Demo devices per edge node',
+  benchGroup: 'Group of boards flashed on the bench',
+}
+
 /** Settings that are written but never read back out of the core, nor written to the audit log. */
 export const secretSettingKeys = ['mqttPassword'] as const
 export type SecretSettingKey = (typeof secretSettingKeys)[number]

@@ -69,6 +69,8 @@ describe('createDispatcher', () => {
 
     const update = await dispatch('settings.update', { pushRateHz: 99 }, context)
     expect(update).toMatchObject({ ok: false, error: { code: 'INVALID_PARAMS', issues: [{ path: 'pushRateHz' }] } })
+    // The operator reads the setting's name as the screen shows it, not the internal key.
+    expect(!update.ok && update.error.message).toBe('Invalid parameters for settings.update: Screen updates per second: Too big: expected number to be <=10.')
   })
 
   it('passes a ContractFailure thrown by a handler through with its own code and message', async () => {
