@@ -4,10 +4,11 @@ import { buildIfStale } from '../scripts/build-if-stale.mjs'
 import { contract } from './contract.bench'
 import { flash } from './flash.bench'
 import { ingest } from './ingest.bench'
+import { otaDelivery } from './ota-delivery.bench'
 import { screen } from './screen.bench'
 import { startup } from './startup.bench'
 
-const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen, flash }
+const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen, flash, 'ota-delivery': otaDelivery }
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((name) => !(name in benchmarks))
