@@ -177,6 +177,7 @@ export function createCore(config: CoreConfig): Core {
       'bench.resume': ({ batchId }, context) => needBench().resume(batchId, context.actor),
       'bench.jobs': ({ limit }) => needBench().jobs(limit),
       'bench.readBack': ({ jobId }) => needBench().readBack(jobId),
+      'bench.nextSeq': ({ recipe }) => needBench().nextSeq(recipe),
     },
     log,
   )

@@ -120,6 +120,7 @@ export const benchParams = {
   resume: z.object({ batchId: z.number().int().positive() }).strict(),
   jobs: z.object({ limit: z.number().int().min(1).max(500).default(100) }).strict(),
   readBack: z.object({ jobId: z.number().int().positive() }).strict(),
+  nextSeq: z.object({ recipe: recipeName }).strict(),
 }
 
 /** A region of a finished job read back from the board and compared with what was written. */

@@ -23,6 +23,7 @@ export const methodNames = [
   'bench.resume',
   'bench.jobs',
   'bench.readBack',
+  'bench.nextSeq',
 ] as const
 
 export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs'] as const

@@ -155,6 +155,12 @@ export const methods = {
     result: returns<{ regions: ReadBackRegion[] }>(),
     summary: 'Read every region of a finished job back from its board and compare it with what was written.',
   },
+  'bench.nextSeq': {
+    readOnly: true,
+    params: benchParams.nextSeq,
+    result: returns<{ firstSeq: number }>(),
+    summary: "The first board number a recipe's serial pattern has not given to a board yet.",
+  },
 } as const satisfies { [M in MethodName]: MethodSpec }
 
 export type Methods = typeof methods

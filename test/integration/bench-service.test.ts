@@ -88,6 +88,10 @@ describe('the bench station', () => {
     await until('expected in the fleet', () => fleet.get('Plant1/PUMP-001')?.state === 'expected')
     expect((await call<FlashJobRow[]>('bench.jobs', {}))[0]).toMatchObject({ state: 'done', operator: 'ada', regions: [{ fileName: 'partitions.bin' }, { fileName: 'blink.bin', sha256: sha(app) }, { fileName: 'identity PUMP-001 (NVS)' }] })
 
+    // One identity per board: the next batch starts after PUMP-001, and reusing it is refused.
+    expect(await call('bench.nextSeq', { recipe: 'blink' })).toEqual({ firstSeq: 2 })
+    await expect(call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB0'], firstSeq: 1 })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('PUMP-001 was already given to a board') })
+
     // Read back through the stub: every region matches; a changed byte on the board is caught.
     const readBack = await call<{ regions: { fileName: string; matches: boolean }[] }>('bench.readBack', { jobId: done.id })
     expect(readBack.regions.map((region) => [region.fileName, region.matches])).toEqual([

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { checkRecipe, serialFromPattern, type LoadedRegion } from '../../shared/domain/bench/recipe'
+import { checkRecipe, nextSequence, sequenceOfSerial, serialFromPattern, type LoadedRegion } from '../../shared/domain/bench/recipe'
 
 const fixtures = join(import.meta.dirname, '../../../shared/fixtures')
 const read = (path: string) => new Uint8Array(readFileSync(join(fixtures, path)))
@@ -57,5 +57,15 @@ describe('serialFromPattern', () => {
   it('refuses a pattern that would give every board the same identity, or an unusable id', () => {
     expect(serialFromPattern('NODE', 1)).toMatchObject({ ok: false, error: expect.stringContaining('no {seq}') })
     expect(serialFromPattern('a b {seq}', 1)).toMatchObject({ ok: false, error: expect.stringContaining('not a usable device id') })
+  })
+})
+
+describe('nextSequence', () => {
+  it('reads the board number back from a serial, and proposes the next free one', () => {
+    expect(sequenceOfSerial('PLANT1-{seq:4}', 'PLANT1-0007')).toBe(7)
+    expect(sequenceOfSerial('PLANT1-{seq:4}', 'OTHER-0007')).toBeNull()
+    expect(sequenceOfSerial('a.b{seq}', 'axb3')).toBeNull()
+    expect(nextSequence('PUMP-{seq:3}', ['PUMP-001', 'PUMP-012', 'VALVE-099', 'PUMP-003'])).toBe(13)
+    expect(nextSequence('PUMP-{seq:3}', [])).toBe(1)
   })
 })

@@ -40,6 +40,7 @@ function setup(overrides: Partial<Handlers> = {}) {
     'bench.resume': () => ({ jobIds: [] }),
     'bench.jobs': () => [],
     'bench.readBack': () => ({ regions: [] }),
+    'bench.nextSeq': () => ({ firstSeq: 1 }),
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }

@@ -1,6 +1,6 @@
 import type { BindingInterface } from '@serialport/bindings-interface'
 import type { FlashJobRow, FlashJobState, ReadBackRegion } from '../../../shared/contract'
-import { serialFromPattern } from '../../../shared/domain/bench/recipe'
+import { nextSequence, serialFromPattern } from '../../../shared/domain/bench/recipe'
 import type { AuditLog } from '../audit-log'
 import type { EventHub } from '../event-hub'
 import { ContractFailure } from '../failure'
@@ -86,6 +86,12 @@ export class BenchService {
     const serials = ports.map((_, index) => serialFromPattern(recipe.serialPattern, firstSeq + index))
     const bad = serials.find((serial) => !serial.ok)
     if (bad && !bad.ok) throw new ContractFailure('INVALID_PARAMS', bad.error)
+    // One identity per board: a serial already flashed onto a board is not handed out again.
+    const taken = this.options.store.db.prepare(`SELECT serial, mac FROM flash_jobs WHERE state = 'done' AND serial = ?`)
+    const reused = serials.map((serial) => taken.get((serial as { serial: string }).serial) as { serial: string; mac: string | null } | undefined).find(Boolean)
+    if (reused) {
+      throw new ContractFailure('CONFLICT', `${reused.serial} was already given to a board${reused.mac ? ` (MAC ${reused.mac})` : ''}. Start from board ${this.nextSeq(recipeName).firstSeq}, or change the serial-number pattern.`)
+    }
 
     const db = this.options.store.db
     const batchId = (((db.prepare('SELECT max(batch_id) AS id FROM flash_jobs').get() as { id: number | null }).id ?? 0) as number) + 1
@@ -96,6 +102,12 @@ export class BenchService {
     )
     for (const id of jobIds) this.start(id, regions, recipe.baud, false)
     return { batchId, jobIds }
+  }
+
+  nextSeq(recipeName: string): { firstSeq: number } {
+    const recipe = this.firmware.recipe(recipeName)
+    const given = (this.options.store.db.prepare(`SELECT serial FROM flash_jobs WHERE state = 'done'`).all() as { serial: string }[]).map((row) => row.serial)
+    return { firstSeq: nextSequence(recipe.serialPattern, given) }
   }
 
   cancel(jobId: number): { cancelled: boolean } {

@@ -125,3 +125,23 @@ export function serialFromPattern(pattern: string, sequence: number): { ok: true
   if (!/^[A-Za-z0-9._-]{1,32}$/.test(serial)) return { ok: false, error: `"${serial}" is not a usable device id: use 1–32 letters, digits, '.', '_' or '-'.` }
   return { ok: true, serial }
 }
+
+/** The board number a serial was made with by `pattern`, or null if the pattern did not make it. */
+export function sequenceOfSerial(pattern: string, serial: string): number | null {
+  const parts = pattern.split(/\{seq(?::\d+)?\}/)
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const match = new RegExp(`^${parts.map(escape).join('(\\d+)')}$`).exec(serial)
+  if (!match || match.length < 2) return null
+  const numbers = match.slice(1).map(Number)
+  return numbers.every((n) => n === numbers[0]) ? numbers[0]! : null
+}
+
+/** The first board number after every serial already given with this pattern. */
+export function nextSequence(pattern: string, givenSerials: readonly string[]): number {
+  let highest = 0
+  for (const serial of givenSerials) {
+    const sequence = sequenceOfSerial(pattern, serial)
+    if (sequence !== null && sequence > highest) highest = sequence
+  }
+  return highest + 1
+}

@@ -237,6 +237,15 @@ export const createBenchSlice: Slice<BenchSlice> = (bridge) => (set, get) => {
         benchRecipeNote: null,
         benchFlashError: null,
       })
+      // The core knows which numbers boards already have: start after them.
+      if (recipe) {
+        void bridge.call('bench.nextSeq', { recipe: recipe.name }).then(
+          ({ firstSeq }) => {
+            if (get().benchRecipe === recipe.name) set({ benchFirstSeq: firstSeq })
+          },
+          () => {},
+        )
+      }
     },
     editRecipe: (change) => editDraft((draft) => ({ ...draft, ...change })),
     addRecipeRegion: () => editDraft((draft) => addRegion(draft, get().benchFirmware)),
