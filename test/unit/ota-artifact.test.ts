@@ -8,12 +8,11 @@ import path from 'node:path'
 import { inspect } from 'node:util'
 import { crc32 } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
+import { compareFirmwareVersions, parseFirmwareVersion } from '../../shared/domain/ota/firmware-version'
 import {
   checkSignatureBlock,
-  compareFirmwareVersions,
   importArtifact,
   manifestSigningPayload,
-  parseFirmwareVersion,
   secureBootKeyDigest,
   verifyArtifact,
   verifySecureBootV2,
