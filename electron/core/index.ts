@@ -12,6 +12,7 @@ import { stderrLogger, type Logger } from './log'
 import { product } from './product'
 import { SessionStore } from './sessions'
 import { SettingsService } from './settings-service'
+import { SiteService } from './site/site-service'
 import { openStore } from './store/store'
 
 export type { CallContext, Dispatch } from './dispatcher'
@@ -102,6 +103,11 @@ export function createCore(config: CoreConfig): Core {
         ...(config.serialBinding ? { binding: config.serialBinding } : {}),
       })
     : null
+  const site = store.open ? new SiteService(store.open, now) : null
+  const needSite = (): SiteService => {
+    if (!site) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the site cannot be kept: see the status bar.')
+    return site
+  }
   const needBench = (): BenchService => {
     if (!bench) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the bench cannot keep its job log: see the status bar.')
     return bench
@@ -178,6 +184,11 @@ export function createCore(config: CoreConfig): Core {
       'bench.jobs': ({ limit }) => needBench().jobs(limit),
       'bench.readBack': ({ jobId }) => needBench().readBack(jobId),
       'bench.nextSeq': ({ recipe }) => needBench().nextSeq(recipe),
+      'site.import': ({ fileName, data }, context) => {
+        const bytes = new Uint8Array(Buffer.from(data, 'base64'))
+        return audit.perform({ actor: context.actor, action: 'import site', target: fileName, detail: `${bytes.length} bytes as a new site version` }, () => needSite().import(fileName, bytes, context.actor))
+      },
+      'site.current': () => needSite().current(),
     },
     log,
   )

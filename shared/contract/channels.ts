@@ -24,6 +24,8 @@ export const methodNames = [
   'bench.jobs',
   'bench.readBack',
   'bench.nextSeq',
+  'site.import',
+  'site.current',
 ] as const
 
 export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs'] as const

@@ -4,6 +4,7 @@ import type { AuditEntry, Health, Identity } from './model'
 import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type ReadBackRegion, type Recipe } from './bench'
 import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
 import { settingLabels, settingsPatchSchema, type PublicSettings } from './settings'
+import { siteParams, type SiteVersion } from './site'
 
 interface MethodSpec {
   /** Read-only methods change nothing; the headless host also serves them as `GET /api/<method>`. */
@@ -160,6 +161,18 @@ export const methods = {
     params: benchParams.nextSeq,
     result: returns<{ firstSeq: number }>(),
     summary: "The first board number a recipe's serial pattern has not given to a board yet.",
+  },
+  'site.import': {
+    readOnly: false,
+    params: siteParams.import,
+    result: returns<SiteVersion>(),
+    summary: 'Import a KML, KMZ, GeoJSON or site image as a new version of the site, with a report of what was kept and why not; audited.',
+  },
+  'site.current': {
+    readOnly: true,
+    params: z.object({}).strict(),
+    result: returns<SiteVersion | null>(),
+    summary: 'The latest imported version of the site, or null before the first import.',
   },
 } as const satisfies { [M in MethodName]: MethodSpec }
 

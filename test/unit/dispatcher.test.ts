@@ -41,6 +41,10 @@ function setup(overrides: Partial<Handlers> = {}) {
     'bench.jobs': () => [],
     'bench.readBack': () => ({ regions: [] }),
     'bench.nextSeq': () => ({ firstSeq: 1 }),
+    'site.import': () => {
+      throw new ContractFailure('INVALID_PARAMS', 'no')
+    },
+    'site.current': () => null,
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }

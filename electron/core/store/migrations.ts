@@ -141,4 +141,20 @@ export const migrations: Migration[] = [
       ALTER TABLE firmware_files ADD COLUMN chip TEXT;
     `,
   },
+  {
+    version: 6,
+    name: 'site: imported versions of the site',
+    sql: `
+      -- Every import is kept: the site is versioned, and an older version can be looked at again.
+      CREATE TABLE site_versions (
+        version INTEGER PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        imported_at INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        report TEXT NOT NULL,
+        collection TEXT NOT NULL,
+        overlays TEXT NOT NULL
+      );
+    `,
+  },
 ]
