@@ -1,6 +1,8 @@
 // Flags of `npm run simulate`, parsed apart from the process so the rules can be tested and so a bad
 // flag is refused before anything connects.
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import type { OtaFaultRates, OtaOptions } from '../ota/ota-device'
 import type { FaultRates } from './edge-node'
 import type { VirtualFleetOptions } from './fleet'
 
@@ -25,6 +27,12 @@ export const usage = `Usage: npm run simulate -- [options]
   --burst                 publish DDATA as fast as the connections drain (benchmarks)
   --max-in-flight <n>     unwritten messages per node in burst mode (default 64)
   --diagnostics <s>       NDATA diagnostics period in seconds (default 10, 0 = off)
+  --ota                   A/B flash and the OTA protocol on every node (OTA/Command, OTA/State…)
+  --ota-faults <list>     random OTA faults, e.g. "powerCut=0.05,linkDrop=0.01,stall=0.01,bootCrash=0.1"
+                            powerCut: chance at each step of an update; linkDrop, stall: chance per
+                            second of a download; bootCrash: chance a new image panics on first boot
+  --ota-ca <file>         PEM certificate(s) to trust for https:// image URLs
+  --ota-insecure          accept any HTTPS certificate for image URLs
   --username <name>       MQTT user name
   --password <secret>     MQTT password
   --duration <s>          stop after this many seconds (default: run until Ctrl-C)
@@ -43,6 +51,22 @@ export interface CliOptions {
 
 const faultKeys = ['drop', 'reboot', 'crash', 'silence', 'gap', 'reorder', 'malformed', 'skew', 'silenceMs'] as const
 const probabilityKeys = new Set<string>(['drop', 'reboot', 'crash', 'silence', 'gap', 'reorder', 'malformed'])
+
+const otaFaultKeys = ['powerCut', 'linkDrop', 'stall', 'bootCrash'] as const
+
+export function parseOtaFaults(spec: string): OtaFaultRates {
+  const rates: OtaFaultRates = {}
+  for (const part of spec.split(',').map((item) => item.trim()).filter(Boolean)) {
+    const match = /^([A-Za-z]+)\s*=\s*(.+)$/.exec(part)
+    if (!match) throw new UsageError(`--ota-faults: "${part}" is not key=value`)
+    const key = match[1] as (typeof otaFaultKeys)[number]
+    if (!otaFaultKeys.includes(key)) throw new UsageError(`--ota-faults: unknown fault "${match[1]}" (known: ${otaFaultKeys.join(', ')})`)
+    const value = Number(match[2])
+    if (!Number.isFinite(value) || value < 0 || value > 1) throw new UsageError(`--ota-faults: ${key} is a probability between 0 and 1, not "${match[2]}"`)
+    rates[key] = value
+  }
+  return rates
+}
 
 export function parseFaults(spec: string): FaultRates {
   const rates: FaultRates = {}
@@ -93,6 +117,10 @@ export function parseFleetArgs(argv: string[]): CliOptions {
         burst: { type: 'boolean' },
         'max-in-flight': { type: 'string' },
         diagnostics: { type: 'string' },
+        ota: { type: 'boolean' },
+        'ota-faults': { type: 'string' },
+        'ota-ca': { type: 'string' },
+        'ota-insecure': { type: 'boolean' },
         username: { type: 'string' },
         password: { type: 'string' },
         duration: { type: 'string' },
@@ -125,6 +153,7 @@ export function parseFleetArgs(argv: string[]): CliOptions {
   const faults = str('faults')
   const username = str('username')
   const password = str('password')
+  const ota = otaOptions(values.ota === true, str('ota-faults'), str('ota-ca'), values['ota-insecure'] === true)
   return {
     fleet: {
       brokerUrl: broker,
@@ -138,6 +167,7 @@ export function parseFleetArgs(argv: string[]): CliOptions {
       ...(hostId ? { hostId } : {}),
       ...(faults !== undefined ? { faults: parseFaults(faults) } : {}),
       ...(burst ? { burst: { maxInFlight } } : {}),
+      ...(ota ? { ota } : {}),
       ...(username !== undefined ? { username } : {}),
       ...(password !== undefined ? { password } : {}),
     },
@@ -146,4 +176,20 @@ export function parseFleetArgs(argv: string[]): CliOptions {
     verbose: values.verbose === true,
     help: values.help === true,
   }
+}
+
+function otaOptions(enabled: boolean, faults: string | undefined, caFile: string | undefined, insecure: boolean): OtaOptions | undefined {
+  if (!enabled) {
+    if (faults !== undefined || caFile !== undefined || insecure) throw new UsageError('--ota-faults, --ota-ca and --ota-insecure only apply with --ota')
+    return undefined
+  }
+  let ca: string | undefined
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, 'utf8')
+    } catch (error) {
+      throw new UsageError(`--ota-ca: cannot read ${caFile}: ${(error as Error).message}`)
+    }
+  }
+  return { ...(faults !== undefined ? { faults: parseOtaFaults(faults) } : {}), ...(ca !== undefined ? { ca } : {}), ...(insecure ? { insecure } : {}) }
 }

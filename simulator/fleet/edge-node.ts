@@ -4,6 +4,8 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { Metric, Payload, PropertySet } from '../../shared/domain/sparkplug/payload'
 import { decodePayload, encodePayload, parseHostState, type HostState } from '../../shared/wire/sparkplug'
+import { isOtaCommand, otaBirthMetrics, otaDataMetrics } from '../ota/metrics'
+import { OtaDevice, type OtaFault, type OtaOptions } from '../ota/ota-device'
 import { every, type Clock } from './clock'
 import { DeviceModel } from './device'
 import {
@@ -55,6 +57,7 @@ export type Fault =
   | { kind: 'crash'; reason?: CrashReason; task?: string; pc?: number; offMs?: number }
   | { kind: 'silence'; ms?: number }
   | { kind: 'resume' }
+  | OtaFault
 
 export interface NodeCounters {
   NBIRTH: number
@@ -103,7 +106,7 @@ export const emptyCounters = (): NodeCounters => ({
 
 export interface NodeEvent {
   edgeNodeId: string
-  kind: 'connected' | 'born' | 'lost' | 'reconnecting' | 'reboot' | 'crash' | 'host-offline' | 'fault' | 'command' | 'error'
+  kind: 'connected' | 'born' | 'lost' | 'reconnecting' | 'reboot' | 'crash' | 'host-offline' | 'fault' | 'command' | 'error' | 'ota'
   detail?: string
 }
 
@@ -134,6 +137,8 @@ export interface EdgeNodeOptions {
   reconnectDelayMs: number
   /** Time from reset to the first CONNECT (boot, Wi-Fi association, DHCP). */
   bootDelayMs: number
+  /** Flash with A/B slots and the OTA protocol (simulator/ota); off unless given. */
+  ota?: OtaOptions
   onEvent?: (event: NodeEvent) => void
 }
 
@@ -157,6 +162,8 @@ export class VirtualEdgeNode {
   readonly edgeNodeId: string
   readonly deviceIds: readonly string[]
   readonly counters: NodeCounters = emptyCounters()
+  /** The node's flash, bootloader and OTA job, when OTA is on. */
+  readonly ota: OtaDevice | null
 
   private readonly options: EdgeNodeOptions
   private readonly random: Random
@@ -238,6 +245,26 @@ export class VirtualEdgeNode {
     if (skew > 0) this.skewMs = Math.round(this.random.between(-skew, skew))
     this.bootMs = now
     this.resetBootState()
+    // A fork of its own, so turning OTA on leaves every other random draw of the node as it was.
+    this.ota = options.ota
+      ? new OtaDevice({
+          ...options.ota,
+          clock: this.clock,
+          random: this.random.fork('ota'),
+          firmwareVersion: options.firmwareVersion,
+          host: {
+            report: (report) => {
+              if (this.canPublish()) this.publishData(this.topics.ndata, otaDataMetrics(report), 'NDATA')
+            },
+            reset: (reason, offMs) => {
+              if ((crashReasons as readonly string[]).includes(reason)) this.crash(reason as CrashReason, { task: 'main', offMs })
+              else this.reboot(reason, offMs)
+            },
+            dropLink: () => this.inject({ kind: 'drop' }),
+            event: (detail) => this.emit('ota', detail),
+          },
+        })
+      : null
   }
 
   get state(): EdgeNodeState {
@@ -264,7 +291,8 @@ export class VirtualEdgeNode {
     }
     return new Promise((resolve, reject) => {
       this.firstConnect = { resolve, reject }
-      this.connect()
+      // With OTA the bootloader decides what runs; an image that does not come up reaches no broker.
+      if (this.bootOta()) this.connect()
     })
   }
 
@@ -279,6 +307,7 @@ export class VirtualEdgeNode {
     this.cancelSilence?.()
     this.stopSessionTimers()
     this.dropHeld()
+    this.ota?.reset()
     const session = this.session
     this.session = null
     this.setState('stopped')
@@ -316,18 +345,22 @@ export class VirtualEdgeNode {
       case 'reboot':
         this.reboot(fault.reason ?? 'ESP_RST_SW', fault.offMs)
         return
-      case 'crash': {
-        const pc = fault.pc ?? 0x400d0000 + this.random.int(0, 0x2ffff) * 4
-        this.coreDump = { task: fault.task ?? this.random.pick(crashTasks), pc: pc >>> 0 }
-        this.counters.crashes++
-        this.reboot(fault.reason ?? 'ESP_RST_PANIC', fault.offMs)
+      case 'crash':
+        this.crash(fault.reason ?? 'ESP_RST_PANIC', fault)
         return
-      }
       case 'silence':
         this.goSilent(fault.ms)
         return
       case 'resume':
         this.resume()
+        return
+      case 'power-cut':
+        if (this.ota) this.ota.inject(fault)
+        else if (fault.at === undefined || fault.at === 'now') this.reboot('ESP_RST_POWERON', fault.offMs)
+        return
+      case 'stall':
+      case 'boot-crash':
+        this.ota?.inject(fault)
         return
     }
   }
@@ -428,6 +461,8 @@ export class VirtualEdgeNode {
 
   /** The link dies under the node: no NDEATH from it, the broker publishes the Will. */
   private drop(cause: DisconnectCause): void {
+    // Wi-Fi carries the image download too.
+    this.ota?.linkLost()
     const session = this.session
     if (!session || !session.connected) return
     this.counters.drops++
@@ -523,6 +558,11 @@ export class VirtualEdgeNode {
         this.emit('command', 'reboot')
         this.reboot('ESP_RST_SW')
         return
+      } else if (this.ota && isOtaCommand(metric)) {
+        const result = this.ota.command(metric.value)
+        this.emit('command', result.ok ? `OTA ${metric.value}` : `OTA command refused: ${result.detail}`)
+        if (!result.ok) return void this.counters.badCommands++
+        understood = true
       }
     }
     if (!understood) this.counters.badCommands++
@@ -569,6 +609,7 @@ export class VirtualEdgeNode {
     this.setState('online')
     this.emit('born', `bdSeq ${session.bdSeq}`)
     this.startSessionTimers()
+    this.ota?.online()
   }
 
   private nodeBirthMetrics(bdSeq: number, timestamp: bigint): Metric[] {
@@ -577,7 +618,7 @@ export class VirtualEdgeNode {
       metric(m.bdSeq, BigInt(bdSeq), timestamp),
       metric(m.rebirth, false, timestamp),
       metric(m.reboot, false, timestamp),
-      metric(m.firmwareVersion, this.options.firmwareVersion, timestamp),
+      metric(m.firmwareVersion, this.ota?.running?.version ?? this.options.firmwareVersion, timestamp),
       metric(m.hardware, this.options.hardware, timestamp),
       metric(m.mac, this.mac, timestamp),
       metric(m.rebootReason, this.rebootReason, timestamp),
@@ -592,6 +633,7 @@ export class VirtualEdgeNode {
     ]
     // The crash summary is read from the core dump partition, so it only exists when one is there.
     if (this.coreDump) metrics.push(metric(m.crashTask, this.coreDump.task, timestamp), metric(m.crashPc, this.coreDump.pc, timestamp))
+    if (this.ota) metrics.push(...otaBirthMetrics(this.ota.birthReport(), timestamp))
     return metrics
   }
 
@@ -841,6 +883,7 @@ export class VirtualEdgeNode {
     this.cancelSilence?.()
     this.cancelSilence = null
     this.silentUntil = null
+    this.ota?.reset()
     const session = this.session
     this.session = null
     if (session) {
@@ -858,8 +901,21 @@ export class VirtualEdgeNode {
     this.cancelBoot = this.clock.schedule(offMs, () => {
       this.cancelBoot = null
       this.resetBootState()
-      this.connect()
+      if (this.bootOta()) this.connect()
     })
+  }
+
+  /** A panic or watchdog reset: the core dump's summary goes into the next NBIRTH. */
+  private crash(reason: CrashReason, detail: { task?: string; pc?: number; offMs?: number | undefined } = {}): void {
+    const pc = detail.pc ?? 0x400d0000 + this.random.int(0, 0x2ffff) * 4
+    this.coreDump = { task: detail.task ?? this.random.pick(crashTasks), pc: pc >>> 0 }
+    this.counters.crashes++
+    this.reboot(reason, detail.offMs)
+  }
+
+  /** The bootloader and the start of the app; false when the app will not reach the network this time. */
+  private bootOta(): boolean {
+    return !this.ota || this.ota.boot(this.rebootReason) === 'run'
   }
 
   private resetBootState(): void {

@@ -1,5 +1,6 @@
 // A fleet of virtual ESP32 edge nodes on one broker: what demo mode, the integration tests and the
 // ingest benchmark start when they need the field on the other end of the wire.
+import type { OtaOptions } from '../ota/ota-device'
 import { systemClock, type Clock } from './clock'
 import { emptyCounters, VirtualEdgeNode, type Fault, type FaultRates, type NodeCounters, type NodeEvent } from './edge-node'
 import { createRandom } from './random'
@@ -45,6 +46,11 @@ export interface VirtualFleetOptions {
   bootDelayMs?: number
   /** How many nodes open their first connection at the same time. Default 50. */
   connectConcurrency?: number
+  /**
+   * Give every node a 4 MB flash with ESP-IDF's two_ota layout and the OTA protocol (simulator/ota):
+   * `true` for the defaults, or the options. Off by default.
+   */
+  ota?: boolean | OtaOptions
   onEvent?: (event: NodeEvent) => void
 }
 
@@ -93,6 +99,7 @@ export async function startVirtualFleet(options: VirtualFleetOptions): Promise<V
   const width = Math.max(3, String(count).length)
   const deviceWidth = Math.max(2, String(devicesPerNode).length)
   const deviceIds = Array.from({ length: devicesPerNode }, (_, i) => `Sensor${String(i + 1).padStart(deviceWidth, '0')}`)
+  const ota = options.ota === true ? {} : options.ota || undefined
 
   const nodes = Array.from({ length: count }, (_, index) => {
     const random = fleetRandom.fork(`node:${index}`)
@@ -119,6 +126,7 @@ export async function startVirtualFleet(options: VirtualFleetOptions): Promise<V
       keepaliveS: options.keepaliveS ?? 30,
       reconnectDelayMs: options.reconnectDelayMs ?? 2000,
       bootDelayMs: options.bootDelayMs ?? 3000,
+      ...(ota ? { ota } : {}),
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     })
   })
