@@ -12,6 +12,7 @@ import { stderrLogger, type Logger } from './log'
 import { product } from './product'
 import { SessionStore } from './sessions'
 import { SettingsService } from './settings-service'
+import { ArtifactStore } from './ota/artifact-store'
 import { SiteService } from './site/site-service'
 import { openStore } from './store/store'
 
@@ -108,6 +109,11 @@ export function createCore(config: CoreConfig): Core {
     if (!site) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the site cannot be kept: see the status bar.')
     return site
   }
+  const artifacts = store.open ? new ArtifactStore(store.open, config.dataDir, now) : null
+  const needArtifacts = (): ArtifactStore => {
+    if (!artifacts) throw new ContractFailure('UNAVAILABLE', 'The store is down, so no firmware can be kept for updates: see the status bar.')
+    return artifacts
+  }
   const needBench = (): BenchService => {
     if (!bench) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the bench cannot keep its job log: see the status bar.')
     return bench
@@ -189,6 +195,11 @@ export function createCore(config: CoreConfig): Core {
         return audit.perform({ actor: context.actor, action: 'import site', target: fileName, detail: `${bytes.length} bytes as a new site version` }, () => needSite().import(fileName, bytes, context.actor))
       },
       'site.current': () => needSite().current(),
+      'ota.importArtifact': ({ fileName, data, minimumVersion }, context) => {
+        const bytes = new Uint8Array(Buffer.from(data, 'base64'))
+        return audit.perform({ actor: context.actor, action: 'import update image', target: fileName, detail: `${bytes.length} bytes` }, () => needArtifacts().import(fileName, bytes, context.actor, minimumVersion))
+      },
+      'ota.artifacts': () => needArtifacts().list(),
     },
     log,
   )

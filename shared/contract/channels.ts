@@ -26,6 +26,8 @@ export const methodNames = [
   'bench.nextSeq',
   'site.import',
   'site.current',
+  'ota.importArtifact',
+  'ota.artifacts',
 ] as const
 
 export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs'] as const

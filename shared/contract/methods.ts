@@ -4,6 +4,7 @@ import type { AuditEntry, Health, Identity } from './model'
 import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type ReadBackRegion, type Recipe } from './bench'
 import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
 import { settingLabels, settingsPatchSchema, type PublicSettings } from './settings'
+import { otaParams, type ArtifactView } from './ota'
 import { siteParams, type SiteVersion } from './site'
 
 interface MethodSpec {
@@ -173,6 +174,18 @@ export const methods = {
     params: z.object({}).strict(),
     result: returns<SiteVersion | null>(),
     summary: 'The latest imported version of the site, or null before the first import.',
+  },
+  'ota.importArtifact': {
+    readOnly: false,
+    params: otaParams.importArtifact,
+    result: returns<ArtifactView>(),
+    summary: "Import an ESP-IDF application image for updates: checked, its Secure Boot v2 blocks verified, and its manifest signed with the site's release key; audited.",
+  },
+  'ota.artifacts': {
+    readOnly: true,
+    params: none,
+    result: returns<ArtifactView[]>(),
+    summary: 'Firmware images kept for updates, newest first, as their signed manifests describe them.',
   },
 } as const satisfies { [M in MethodName]: MethodSpec }
 

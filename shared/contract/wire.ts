@@ -22,7 +22,7 @@ export type HostFrame = ReplyFrame | EventFrame
 export const maxRequestBytes = 1024 * 1024
 
 /** Methods that carry a file: a firmware image of up to 16 MB, a site file, base64 in JSON. */
-export const largeRequestBytes: Readonly<Record<string, number>> = { 'bench.importFirmware': 24 * 1024 * 1024, 'site.import': 31 * 1024 * 1024 }
+export const largeRequestBytes: Readonly<Record<string, number>> = { 'bench.importFirmware': 24 * 1024 * 1024, 'site.import': 31 * 1024 * 1024, 'ota.importArtifact': 24 * 1024 * 1024 }
 
 export function parseRequestFrame(text: string): Outcome<RequestFrame> {
   // Length in UTF-16 units is a lower bound of the byte length, so a cheap first check suffices

@@ -45,6 +45,10 @@ function setup(overrides: Partial<Handlers> = {}) {
       throw new ContractFailure('INVALID_PARAMS', 'no')
     },
     'site.current': () => null,
+    'ota.importArtifact': () => {
+      throw new ContractFailure('INVALID_PARAMS', 'no')
+    },
+    'ota.artifacts': () => [],
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }

@@ -157,4 +157,18 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'OTA: artifacts with their signed manifests',
+    sql: `
+      -- The image itself is <data>/artifacts/<sha256>.bin; the manifest is signed by the release key.
+      CREATE TABLE ota_artifacts (
+        sha256 TEXT PRIMARY KEY,
+        file_name TEXT NOT NULL,
+        imported_at INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        manifest TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]
