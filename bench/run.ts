@@ -2,13 +2,15 @@
 // one line `NAME: ratio=R …` against a baseline measured in the same run.
 import { buildIfStale } from '../scripts/build-if-stale.mjs'
 import { contract } from './contract.bench'
+import { coverage } from './coverage.bench'
 import { flash } from './flash.bench'
 import { ingest } from './ingest.bench'
 import { otaDelivery } from './ota-delivery.bench'
+import { placement } from './placement.bench'
 import { screen } from './screen.bench'
 import { startup } from './startup.bench'
 
-const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen, flash, 'ota-delivery': otaDelivery }
+const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen, flash, 'ota-delivery': otaDelivery, coverage, placement }
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((name) => !(name in benchmarks))
