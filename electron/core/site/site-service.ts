@@ -26,7 +26,8 @@ export class SiteService {
 
   import(fileName: string, bytes: Uint8Array, operator: string): SiteVersion {
     const result = importSiteFile(fileName, bytes)
-    if (!result.ok) throw new ContractFailure('INVALID_PARAMS', `${result.error.message}${result.error.line ? ` (line ${result.error.line}${result.error.column ? `, column ${result.error.column}` : ''})` : ''}`)
+    // The importer's message already says where in the file, and that nothing was imported.
+    if (!result.ok) throw new ContractFailure('INVALID_PARAMS', result.error.message)
     if (result.collection.features.length === 0 && result.overlays.length === 0) {
       throw new ContractFailure('INVALID_PARAMS', `Nothing in ${fileName} could be used: ${result.report.skipped.map((skip) => skip.reason).join(' ') || 'it holds no features.'}`)
     }

@@ -4,10 +4,11 @@ import type { Bridge } from '../bridge'
 import { createBenchSlice, type BenchSlice } from '../features/bench/bench-slice'
 import { createFleetSlice, type FleetSlice } from '../features/fleet/fleet-slice'
 import { createSettingsSlice, type SettingsSlice } from '../features/settings/settings-slice'
+import { createSiteSlice, type SiteSlice } from '../features/site/site-slice'
 import { createShellSlice, type ShellSlice } from '../shell/shell-slice'
 import { createSystemSlice, type SystemSlice } from '../shell/system-slice'
 
-export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice & BenchSlice
+export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice & BenchSlice & SiteSlice
 
 /** Each slice gets the whole store's set/get and the bridge its actions call. */
 export type Slice<T> = (bridge: Bridge) => StateCreator<ConsoleState, [], [], T>
@@ -21,6 +22,7 @@ export function createConsoleStore(bridge: Bridge): ConsoleStore {
     ...createSettingsSlice(bridge)(...a),
     ...createFleetSlice(bridge)(...a),
     ...createBenchSlice(bridge)(...a),
+    ...createSiteSlice(bridge)(...a),
   }))
 }
 

@@ -9,8 +9,8 @@ import type { ConsoleStore } from './store'
 export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
   const state = store.getState
   const reload = () => {
-    // loadBench keeps its own errors for the Bench panels (a host without the bench must not hide the rest).
-    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit(), state().loadBench()]).catch(() => {
+    // loadBench and loadSite keep their own errors for their screens (a host without them must not hide the rest).
+    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit(), state().loadBench(), state().loadSite()]).catch(() => {
       // The status bar shows the connection; the next reconnect reloads.
     })
   }
