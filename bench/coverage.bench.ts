@@ -13,7 +13,8 @@ import {
   type WallSet,
 } from '../shared/domain/site/coverage'
 import { findPart, type SiteModel } from '../shared/domain/site/model'
-import { sampleCatalogue, seededRandom, syntheticSite } from '../shared/domain/site/synthetic-site'
+import { sampleCatalogue, syntheticSite } from '../shared/domain/site/synthetic-site'
+import { seededRandom } from '../shared/domain/seeded-random'
 import { distanceToWall, ownWallToleranceM } from '../shared/domain/site/walls'
 
 // Coverage of a 1 km × 1 km yard at 1 m cells (a million cells) with 100 cameras and motion sensors and

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks'
 import { solveMaxCoverage, solveMinCover } from '../electron/core/site/placement-exact'
 import { buildCoverageGrid, computeCoverage } from '../shared/domain/site/coverage'
 import { buildCandidates, buildCoverInstance, greedyCover, type CoverInstance } from '../shared/domain/site/placement'
-import { sampleCatalogue, seededRandom, syntheticSite } from '../shared/domain/site/synthetic-site'
+import { sampleCatalogue, syntheticSite } from '../shared/domain/site/synthetic-site'
+import { seededRandom } from '../shared/domain/seeded-random'
 
 // "How many nodes close the gaps": greedy against the exact optimum (HiGHS, the integer program of
 // electron/core/site/placement-exact.ts) on random yards small enough to prove the optimum, 80 m × 60 m

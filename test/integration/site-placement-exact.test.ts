@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { solveMaxCoverage, solveMinCover } from '../../electron/core/site/placement-exact'
 import { buildCoverageGrid, Demand, type CoverageGrid } from '../../shared/domain/site/coverage'
 import { buildCandidates, buildCoverInstance, greedyCover, targetWeightFor, type CoverInstance } from '../../shared/domain/site/placement'
-import { sampleCatalogue, seededRandom, syntheticSite } from '../../shared/domain/site/synthetic-site'
+import { sampleCatalogue, syntheticSite } from '../../shared/domain/site/synthetic-site'
+import { seededRandom } from '../../shared/domain/seeded-random'
 
 // Greedy against the exact optimum from HiGHS (WebAssembly) on the same instances: random yards small
 // enough to prove the optimum, drawn as the placement benchmark draws them but from other seeds.

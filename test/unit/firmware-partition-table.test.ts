@@ -30,6 +30,7 @@ import {
   type PartitionTable,
   type PartitionTableOptions,
 } from '../../shared/domain/firmware/partition-table'
+import { seededRandom } from '../../shared/domain/seeded-random'
 
 const fixtures = path.resolve(import.meta.dirname, '../../../shared/fixtures')
 const tables = path.join(fixtures, 'esp-idf/partition_table')
@@ -52,16 +53,6 @@ function errorOf(outcome: { ok: true } | { ok: false; error: string }): string {
   return outcome.error
 }
 
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000
-  }
-}
 
 function randomBytes(random: () => number, length: number): Uint8Array {
   return Uint8Array.from({ length }, () => Math.floor(random() * 256))

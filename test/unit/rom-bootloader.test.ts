@@ -85,6 +85,7 @@ import {
   type LoaderTarget,
   type SlipEvent,
 } from '../../shared/domain/rom-bootloader'
+import { seededRandom } from '../../shared/domain/seeded-random'
 
 const protocolDoc = readFileSync(join(import.meta.dirname, '../../../shared/fixtures/esptool/serial-protocol.rst'), 'utf8')
 
@@ -116,17 +117,7 @@ function mustResponse(frame: Uint8Array, dataLength = 0): BootloaderResponse {
   return decoded.response
 }
 
-// Small deterministic PRNG so property tests repeat exactly (mulberry32).
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+const random = seededRandom
 
 function randomBytes(next: () => number, length: number, special = 0.3): Uint8Array {
   // Heavy on 0xC0 and 0xDB, the bytes SLIP has to escape.

@@ -32,7 +32,8 @@ import {
   type SiteModel,
 } from '../../shared/domain/site/model'
 import { createLocalProjection, meridionalRadiusM } from '../../shared/domain/site/projection'
-import { sampleCatalogue, seededRandom, syntheticSite } from '../../shared/domain/site/synthetic-site'
+import { sampleCatalogue, syntheticSite } from '../../shared/domain/site/synthetic-site'
+import { seededRandom } from '../../shared/domain/seeded-random'
 import { shadowDepth } from '../../shared/domain/site/walls'
 
 const square = (size: number) => [

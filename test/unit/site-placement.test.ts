@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { buildCoverageGrid, cellIndexAt, computeCoverage, Demand, type CoverageGrid } from '../../shared/domain/site/coverage'
 import { withoutDominatedElements } from '../../shared/domain/site/cover-search'
 import { buildCandidates, buildCoverInstance, greedyCover, planPlacement, reachableWeight, targetWeightFor, type CoverInstance } from '../../shared/domain/site/placement'
-import { sampleCatalogue, seededRandom, syntheticSite } from '../../shared/domain/site/synthetic-site'
+import { sampleCatalogue, syntheticSite } from '../../shared/domain/site/synthetic-site'
+import { seededRandom } from '../../shared/domain/seeded-random'
 
 /** A one-row grid of `cells` required cells: set-cover instances without geometry. */
 function strip(cells: number, demand: number = Demand.required): CoverageGrid {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../seeded-random'
 // Which devices a rollout touches, in which cohort, and with which health gate, decided before anything
 // is sent: the operator sees exactly this plan as the preview, and the Rollout state machine runs it.
 //
@@ -276,7 +277,7 @@ export function planRollout(fleet: readonly FleetDevice[], options: PlanOptions)
     return refuse({ reason: 'no-targets', detail, excluded })
   }
 
-  const random = mulberry32(options.seed)
+  const random = seededRandom(options.seed)
   // Sorted first, so the plan depends on which devices the snapshot holds, not on the order it lists them.
   const order = shuffled(
     targets.slice().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
@@ -454,14 +455,3 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out
 }
 
-/** Mulberry32: small and seedable, enough to shuffle a fleet reproducibly (not for secrets). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

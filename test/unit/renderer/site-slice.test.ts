@@ -1,28 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { createStore, type StateCreator } from 'zustand'
-import type { MethodName, SiteVersion } from '../../../shared/contract'
+import type { SiteVersion } from '../../../shared/contract'
 import { BridgeError, type Bridge } from '../../../renderer/src/bridge'
+import { fakeBridge } from './fake-bridge'
 import { createSiteSlice, siteSummary, type SiteSlice } from '../../../renderer/src/features/site/site-slice'
-
-type Handler = (params: unknown) => unknown
-
-/** A bridge whose methods answer from `handlers`; a missing one answers as an older host would. */
-function fakeBridge(handlers: Partial<Record<MethodName, Handler>>) {
-  const calls: { method: MethodName; params: unknown }[] = []
-  const bridge = {
-    kind: 'websocket',
-    connection: 'open',
-    call: async (method: MethodName, params?: unknown) => {
-      calls.push({ method, params })
-      const handler = handlers[method]
-      if (!handler) throw new BridgeError({ code: 'UNKNOWN_METHOD', message: `There is no method "${method}".` })
-      return handler(params)
-    },
-    on: () => () => {},
-    onConnection: () => () => {},
-  } as unknown as Bridge
-  return { bridge, calls }
-}
 
 function siteStore(bridge: Bridge) {
   return createStore<SiteSlice>()(createSiteSlice(bridge) as unknown as StateCreator<SiteSlice>)
