@@ -154,6 +154,16 @@ describe('the bench station', () => {
     expect(again.stats.flashBytesReceived).toBeLessThan(app.length + 40_000)
   })
 
+  it('stops before writing anything to a board whose flash is encrypted, and says why', async () => {
+    const board = new EmulatedBoard({ chip: 'ESP32-S3', paced: false, seed: 12, faults: [{ kind: 'flash-encryption' }] })
+    binding.register('/dev/ttyUSB5', board)
+    const before = board.stats.flashBytesReceived
+    await call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB5'] })
+    const failed = await until('the job refused', () => jobOn('/dev/ttyUSB5')?.state === 'failed' && jobOn('/dev/ttyUSB5'))
+    expect(failed.error).toMatchObject({ code: 'flash-encrypted', message: expect.stringContaining('Nothing was written') })
+    expect(board.stats.flashBytesReceived).toBe(before)
+  })
+
   it('cancels a job mid-write at once, and says it can be resumed', async () => {
     binding.register('/dev/ttyUSB4', new EmulatedBoard({ chip: 'ESP32-S2', paced: true, seed: 9 }))
     await call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB4'] })

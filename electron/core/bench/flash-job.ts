@@ -47,6 +47,12 @@ export async function runFlashJob(input: FlashJobInput, report: (update: JobUpda
     const board = await loader.identify()
     report({ chip: board.chip.name, mac: board.mac, phase: `${board.chip.name} ${board.mac}, ${board.flashSize ? `${board.flashSize / 1048576} MB flash` : 'flash size unknown'}` })
 
+    if (board.flashEncrypted) {
+      throw new FlasherError(
+        'flash-encrypted',
+        `Flash encryption is enabled on this ${board.chip.name}: a plaintext image written now would not boot. Flash it with images encrypted for this board (idf.py encrypted-flash); the console does not encrypt images yet. Nothing was written.`,
+      )
+    }
     const checked = checkRecipe(input.regions, sha256, { chip: board.chip.name, bootloaderOffset: board.chip.bootloaderOffset, flashSize: board.flashSize })
     if (!checked.ok) throw new FlasherError(checked.wrongChip ? 'wrong-chip' : 'does-not-fit', checked.problems.join(' '))
     const regions = [...input.regions]

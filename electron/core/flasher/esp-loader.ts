@@ -47,6 +47,8 @@ export interface BoardIdentity {
   flashId: number
   /** Bytes, from the JEDEC capacity byte; null when the flash does not say. */
   flashSize: number | null
+  /** FLASH_CRYPT_CNT has an odd number of bits set: the bootloader decrypts what it reads from flash. */
+  flashEncrypted: boolean
 }
 
 export interface WriteProgress {
@@ -121,7 +123,8 @@ export class EspLoader {
     await this.command(spiAttachCommand(this.target), { timeoutMs: loaderTimeoutsMs.default })
     const flashId = await this.readFlashId()
     const flashSize = parseFlashId(flashId).sizeBytes ?? null
-    return { chip: detection.chip, mac, flashId, flashSize }
+    const flashEncrypted = securityInfo !== null && popCount(securityInfo.flashCryptCnt) % 2 === 1
+    return { chip: detection.chip, mac, flashId, flashSize, flashEncrypted }
   }
 
   /**
@@ -378,3 +381,9 @@ function loadStub(chip: ChipDefinition): FlasherStub {
 }
 
 export { formatFlashSize }
+
+function popCount(value: number): number {
+  let count = 0
+  for (let bits = value; bits !== 0; bits &= bits - 1) count++
+  return count
+}

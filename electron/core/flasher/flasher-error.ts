@@ -10,6 +10,7 @@ export type FlasherErrorCode =
   | 'no-sync'
   | 'unsupported-chip'
   | 'wrong-chip'
+  | 'flash-encrypted'
   | 'bad-image'
   | 'does-not-fit'
   | 'loader-error'
