@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react'
 import { useConsole } from '../../state/store'
 import { flashBlocker, portsToFlash } from './bench-model'
 import { draftMatches, identitiesFor } from './recipe-draft'
+import { BenchMessage } from './BenchMessage'
 
 /** The one button that starts a batch, and what it will do: which board gets which identity. */
 export function FlashPanel() {
@@ -72,16 +73,7 @@ export function FlashPanel() {
           ))}
         </ol>
       )}
-      {error && (
-        <p className="error bench-message" role="alert" data-testid="bench-flash-error">
-          {error}
-        </p>
-      )}
-      {note && !error && (
-        <p className="bench-message ok" role="status">
-          {note}
-        </p>
-      )}
+      <BenchMessage error={error} note={note} errorTestId="bench-flash-error" />
     </section>
   )
 }

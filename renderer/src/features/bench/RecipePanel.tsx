@@ -4,6 +4,7 @@ import { useConsole } from '../../state/store'
 import { ConfirmDialog } from '../fleet/ConfirmDialog'
 import { formatOffset } from './bench-model'
 import { baudRates, bootloaderHint, chipOfDraft, defaultOffset, draftMatches, offsetWarning, roleLabels, serialPreview, type DraftRegion, type RegionRole } from './recipe-draft'
+import { BenchMessage } from './BenchMessage'
 
 /** Choose a saved recipe, or build one: which kept file goes at which offset, identities, speed. */
 export function RecipePanel() {
@@ -137,16 +138,7 @@ export function RecipePanel() {
           )}
         </p>
         <p className="hint">A slower baud helps with long cables and some USB hubs; the board starts at 115,200 and switches once the flasher runs.</p>
-        {error && (
-          <p className="error bench-message" role="alert" data-testid="recipe-error">
-            {error}
-          </p>
-        )}
-        {note && !error && (
-          <p className="bench-message ok" role="status">
-            {note}
-          </p>
-        )}
+        <BenchMessage error={error} note={note} errorTestId="recipe-error" />
         <div className="button-row">
           <button type="submit" disabled={saving} data-testid="recipe-save">
             {saving ? 'Checking…' : 'Save recipe'}
