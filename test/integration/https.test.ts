@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { silentLogger } from '../../electron/core'
 import { startHeadlessHost, type HeadlessHost } from '../../electron/server/host'
+import { selfSignedLoopbackCertificate } from '../support/certificates'
 
 let dir: string
 let host: HeadlessHost
@@ -14,12 +14,8 @@ let cert: Buffer
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'console-https-'))
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-  ], { stdio: 'ignore' })
-  cert = readFileSync(join(dir, 'cert.pem'))
+  const pair = selfSignedLoopbackCertificate(dir)
+  cert = pair.cert
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>console</title>')
   host = await startHeadlessHost({
     listen: '127.0.0.1',
@@ -27,7 +23,7 @@ beforeAll(async () => {
     mqttPort: 0,
     dataDir: join(dir, 'data'),
     rendererDir: dir,
-    tls: { cert, key: readFileSync(join(dir, 'key.pem')) },
+    tls: pair,
     log: silentLogger,
   })
 })

@@ -1,12 +1,12 @@
-import { execFileSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { DeliveryServer, type DeliveryServerOptions } from '../../electron/core/ota/delivery-server'
+import { selfSignedLoopbackCertificate } from '../support/certificates'
 
 // The OTA file server against Node's own HTTP client on loopback, as a device's esp_http_client would
 // meet it: whole downloads, a download cut at 73% and resumed, ranges, tokens, limits and TLS.
@@ -385,14 +385,10 @@ describe('publishing', () => {
 
 describe('TLS', () => {
   it('serves and resumes over HTTPS with a self-signed certificate', async () => {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' })
-    const cert = readFileSync(join(dir, 'cert.pem'))
+    const tls = selfSignedLoopbackCertificate(dir)
+    const cert = tls.cert
     const image = makeImage('fw-tls', 1_000_000)
-    const server = await serve(image, { tls: { cert, key: readFileSync(join(dir, 'key.pem')) } })
+    const server = await serve(image, { tls })
     const url = tokenUrl(server, 'PUMP-080', image.id)
     expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/ota\//)
     const head = await fetchBody(url, { ca: cert, cutAfter: 300_000 })

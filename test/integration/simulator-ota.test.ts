@@ -1,7 +1,6 @@
 // OTA-enabled virtual nodes against a real broker (aedes) and a real HTTP(S) image server on loopback,
 // driven by NCMDs built with the console's own encoders (shared/domain/ota/protocol.ts) and read back
 // with its own parser, after resolving aliases from each NBIRTH as a Sparkplug host does.
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -18,6 +17,7 @@ import { startVirtualFleet, type VirtualFleet, type VirtualFleetOptions } from '
 import { buildAppImage, sha256Hex } from '../../simulator/ota/app-image'
 import { startAedes, type TestBroker } from '../support/brokers'
 import { until } from '../support/until'
+import { selfSignedLoopbackCertificate } from '../support/certificates'
 
 const group = 'Plant1'
 
@@ -326,13 +326,9 @@ describe('OTA over HTTPS', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sim-ota-tls-'))
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' })
+    const tls = selfSignedLoopbackCertificate(dir)
     broker = await startAedes()
-    server = await ImageServer.start({ tls: { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, chunk: 65_536 })
+    server = await ImageServer.start({ tls, chunk: 65_536 })
     spy = await Spy.connect(broker.url)
   })
 

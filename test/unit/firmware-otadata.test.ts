@@ -21,22 +21,13 @@ import {
   type OtaImageState,
 } from '../../shared/domain/firmware/otadata'
 import { espIdfPartitionTables, parsePartitionCsv } from '../../shared/domain/firmware/partition-table'
+import { errorOf, must } from '../support/outcomes'
 
 const fixtures = path.resolve(import.meta.dirname, '../../../shared/fixtures/esp-idf/otadata')
 const readBytes = (name: string) => new Uint8Array(readFileSync(path.join(fixtures, name)))
 const vectors = JSON.parse(readFileSync(path.join(fixtures, 'otadata_vectors.json'), 'utf8')) as { crc_of_seq: Record<string, string> }
 
 const twoSlots = { otaSlotCount: 2 }
-
-function must<T>(outcome: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!outcome.ok) throw new Error(`expected success, got: ${outcome.error}`)
-  return outcome.value
-}
-
-function errorOf(outcome: { ok: true } | { ok: false; error: string }): string {
-  if (outcome.ok) throw new Error('expected a refusal')
-  return outcome.error
-}
 
 /** Two entries written straight into an otadata image, for states the fixtures do not cover. */
 function otadataWith(...entries: ({ otaSeq: number; state: OtaImageState; crc?: number } | null)[]): Uint8Array {

@@ -31,6 +31,7 @@ import {
   type PartitionTableOptions,
 } from '../../shared/domain/firmware/partition-table'
 import { seededRandom } from '../../shared/domain/seeded-random'
+import { errorOf, must } from '../support/outcomes'
 
 const fixtures = path.resolve(import.meta.dirname, '../../../shared/fixtures')
 const tables = path.join(fixtures, 'esp-idf/partition_table')
@@ -42,16 +43,6 @@ const MB = 1024 * 1024
 const asGenerated: PartitionTableOptions = { flashSize: 4 * MB }
 
 const builtinNames = Object.keys(espIdfPartitionTables) as EspIdfPartitionTableName[]
-
-function must<T>(outcome: { ok: true; value: T } | { ok: false; error: string }): T {
-  if (!outcome.ok) throw new Error(`expected success, got: ${outcome.error}`)
-  return outcome.value
-}
-
-function errorOf(outcome: { ok: true } | { ok: false; error: string }): string {
-  if (outcome.ok) throw new Error('expected a refusal')
-  return outcome.error
-}
 
 
 function randomBytes(random: () => number, length: number): Uint8Array {
