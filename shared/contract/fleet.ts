@@ -80,6 +80,26 @@ const deviceKey = z
   .max(300)
   .regex(/^[^/+#]+\/[^/+#]+(\/[^/+#]+)?$/, 'A device key is group/edge or group/edge/device.')
 
+/**
+ * Whether two pushes of a row show the same thing. `ignoreLastSeen`: the core holds back rows whose
+ * only change is lastSeen, which screens count on their own.
+ */
+export function sameFleetRow(a: FleetRow, b: FleetRow, options: { ignoreLastSeen?: boolean } = {}): boolean {
+  return (
+    a.key === b.key &&
+    a.state === b.state &&
+    (options.ignoreLastSeen === true || a.lastSeen === b.lastSeen) &&
+    a.rssi === b.rssi &&
+    a.reboots24h === b.reboots24h &&
+    a.protocolErrors === b.protocolErrors &&
+    a.firmware === b.firmware &&
+    a.kind === b.kind &&
+    a.group === b.group &&
+    a.node === b.node &&
+    a.device === b.device
+  )
+}
+
 export const fleetParams = {
   device: z.object({ key: deviceKey }).strict(),
   series: z

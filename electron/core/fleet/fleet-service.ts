@@ -1,4 +1,4 @@
-import type { DeviceDetail, FleetRow, ProtocolError, SeriesPoints } from '../../../shared/contract'
+import { sameFleetRow, type DeviceDetail, type FleetRow, type ProtocolError, type SeriesPoints } from '../../../shared/contract'
 import type { DeviceView, EdgeNodeView } from '../../../shared/domain/sparkplug/edge-node'
 import { HostApplication, type HostEffect, type HostStats, type RestoredEdgeNode } from '../../../shared/domain/sparkplug/host-application'
 import { deviceCommand, nodeCommand } from '../../../shared/domain/sparkplug/host-state'
@@ -264,7 +264,7 @@ export class FleetService {
     const row = found ? this.rowFor(found.node, found.device, now) : this.expected.get(key)
     if (!row) return
     const last = this.pushed.get(key)
-    if (last && now - last.at < lastSeenPushMs && onlyLastSeenChanged(last.row, row)) {
+    if (last && now - last.at < lastSeenPushMs && last.row.lastSeen !== row.lastSeen && sameFleetRow(last.row, row, { ignoreLastSeen: true })) {
       // Not now: it goes out once the interval has passed, with whatever it is then.
       if (!this.deferred.has(key)) this.deferred.set(key, last.at + lastSeenPushMs)
       return
@@ -417,14 +417,3 @@ function lifecycleDetail(effect: Extract<HostEffect, { kind: 'lifecycle' }>): st
 }
 
 const lastSeenPushMs = 5000
-
-function onlyLastSeenChanged(before: FleetRow, after: FleetRow): boolean {
-  return (
-    before.state === after.state &&
-    before.firmware === after.firmware &&
-    before.rssi === after.rssi &&
-    before.reboots24h === after.reboots24h &&
-    before.protocolErrors === after.protocolErrors &&
-    before.lastSeen !== after.lastSeen
-  )
-}

@@ -1,4 +1,4 @@
-import type { DeviceState, FleetRow, StreamDiff } from '../../../../shared/contract'
+import { sameFleetRow, type DeviceState, type FleetRow, type StreamDiff } from '../../../../shared/contract'
 import { mergeKeyed } from '../../state/merge-keyed'
 
 // The fleet table's view model: pure functions over the rows the core pushes, with no DOM and no
@@ -42,23 +42,7 @@ export type StateCounts = Record<DeviceState, number>
  */
 export function mergeFleetDiff(current: FleetRows, diff: StreamDiff<FleetRow>, replace = false): FleetRows {
   // Rows compare field by field: cheaper than a structural walk for the table's hottest path.
-  return mergeKeyed(current, diff, replace, sameRow)
-}
-
-export function sameRow(a: FleetRow, b: FleetRow): boolean {
-  return (
-    a.key === b.key &&
-    a.state === b.state &&
-    a.lastSeen === b.lastSeen &&
-    a.rssi === b.rssi &&
-    a.reboots24h === b.reboots24h &&
-    a.protocolErrors === b.protocolErrors &&
-    a.firmware === b.firmware &&
-    a.kind === b.kind &&
-    a.group === b.group &&
-    a.node === b.node &&
-    a.device === b.device
-  )
+  return mergeKeyed(current, diff, replace, sameFleetRow)
 }
 
 /** A device's commands go to its edge node: `group/edge` of `group/edge/device`. */

@@ -1,4 +1,5 @@
 import type { SiteOverlayView, SiteVersion } from '../../../../shared/contract'
+import { classifyGeometry } from '../../../../shared/domain/site/import-report'
 
 // Named from the contract's own result type, so the screen depends on what the core promises to send
 // and on nothing the core's importer keeps to itself.
@@ -101,24 +102,8 @@ export function mapCollection(site: Pick<SiteVersion, 'collection' | 'report'>):
       type: 'Feature',
       id: index,
       geometry: feature.geometry,
-      properties: { index, kind: site.report.imported[index]?.kind ?? kindOf(feature.geometry) } satisfies MapFeatureProperties,
+      properties: { index, kind: site.report.imported[index]?.kind ?? (feature.geometry ? classifyGeometry(feature.geometry) : 'mixed') } satisfies MapFeatureProperties,
     })),
-  }
-}
-
-function kindOf(geometry: Geometry | null): FeatureKind {
-  switch (geometry?.type) {
-    case 'Point':
-    case 'MultiPoint':
-      return 'point'
-    case 'LineString':
-    case 'MultiLineString':
-      return 'line'
-    case 'Polygon':
-    case 'MultiPolygon':
-      return 'polygon'
-    default:
-      return 'mixed'
   }
 }
 
