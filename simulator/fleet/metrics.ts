@@ -45,25 +45,8 @@ export function deviceMetricAlias(deviceIndex: number, key: DeviceMetricKey): bi
   return BigInt(100 * (deviceIndex + 1) + deviceMetrics[key].offset)
 }
 
-/** ESP-IDF `esp_reset_reason_t` names, as `esp_reset_reason()` reports them after boot. */
-export const rebootReasons = [
-  'ESP_RST_UNKNOWN',
-  'ESP_RST_POWERON',
-  'ESP_RST_EXT',
-  'ESP_RST_SW',
-  'ESP_RST_PANIC',
-  'ESP_RST_INT_WDT',
-  'ESP_RST_TASK_WDT',
-  'ESP_RST_WDT',
-  'ESP_RST_DEEPSLEEP',
-  'ESP_RST_BROWNOUT',
-  'ESP_RST_SDIO',
-] as const
-export type RebootReason = (typeof rebootReasons)[number]
-
-/** Resets that go through the panic handler, which writes a core dump to flash when one is configured. */
-export const crashReasons = ['ESP_RST_PANIC', 'ESP_RST_INT_WDT', 'ESP_RST_TASK_WDT'] as const satisfies readonly RebootReason[]
-export type CrashReason = (typeof crashReasons)[number]
+export { resetReasons as rebootReasons, crashResetReasons as crashReasons } from '../../shared/domain/firmware/reset-reason'
+export type { ResetReason as RebootReason, CrashResetReason as CrashReason } from '../../shared/domain/firmware/reset-reason'
 
 /**
  * Why the last MQTT session ended: Wi-Fi reasons from `wifi_err_reason_t`, esp-mqtt error types, or the

@@ -541,6 +541,9 @@ export class OtaDevice {
   private retry(run: DownloadRun, reason: string): void {
     const session = this.session
     if (!session || session.download !== run) return
+    // The link went after the last byte but before the response's end: esp_https_ota is done once it has
+    // the image's length, and a Range from there (`bytes=<size>-`) could only be answered 416.
+    if (run.written === run.command.size) return this.completeDownload(session, run)
     this.stopAttempt(run)
     run.failuresInARow++
     const maxRetries = this.options.maxRetries ?? 5
@@ -566,7 +569,14 @@ export class OtaDevice {
     this.persist({ ...this.nvs, state: 'downloaded', progress: 100, error: '' })
     this.host.report({ state: 'downloaded', job: command.job, progress: 100 })
     this.event(`downloaded ${command.job} into ${slot.name}; waiting for install`)
-    if (this.takeCut('downloaded')) this.after(this.random.int(0, 1000), () => this.powerLost())
+    // While it waits for install: a console that is up sends install within milliseconds, so the cut comes
+    // at the next turn, and is dropped if the node has already moved on (it would otherwise fall in the
+    // install, a step of its own).
+    if (this.takeCut('downloaded')) {
+      this.after(0, () => {
+        if (this.nvs.state === 'downloaded' && this.nvs.job === command.job) this.powerLost()
+      })
+    }
   }
 
   /** esp_ota_end / esp_image_verify: is this a bootable app image for this chip? */

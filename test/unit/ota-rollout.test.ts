@@ -451,6 +451,25 @@ describe('timeouts, retries and stale reports', () => {
     expect(h.rollout.device('d000')).toMatchObject({ state: 'queued', reason: 'interrupted' })
   })
 
+  it('retries an install cut by a power loss before the new image was selected, and fails one the image refused', () => {
+    const h = new Harness(planFor(fleet(2), [canary(2, { rate: { basePerMinute: 60 } })]))
+    h.start()
+    h.run(1_000)
+    const [a, b] = h.plan.phases[0]!.deviceIds as [string, string]
+    for (const id of [a, b]) {
+      h.downloaded(id)
+      h.report(id, { state: 'installing', job: 'r1/1' })
+    }
+    h.offline(a)
+    h.online(a)
+    h.report(a, { state: 'failed', job: 'r1/1', error: { code: 'interrupted', text: 'interrupted: ESP_RST_POWERON while installing' }, firmwareVersion: OLD })
+    expect(h.rollout.device(a)).toMatchObject({ state: 'queued', reason: 'interrupted', attempt: 1 })
+    h.report(b, { state: 'failed', job: 'r1/1', error: { code: 'flash-error', text: 'flash-error: esp_ota_end failed' }, firmwareVersion: OLD })
+    expect(h.rollout.device(b)).toMatchObject({ state: 'failed', reason: 'install-failed' })
+    h.run(h.plan.policy.retryDelayMs)
+    expect(h.job(a)).toBe('r1/2')
+  })
+
   it('retries after a rollback caused by a power cut, and not after one caused by the image', () => {
     const h = new Harness(planFor(fleet(2), [canary(2, { rate: { basePerMinute: 60 } })]))
     h.start()

@@ -57,6 +57,8 @@ class MemoryServer {
     this.stallAfter = null
     let cancel = this.clock.schedule(1, () => {
       if (!file) return sink.fail('HTTP 404')
+      // As the console's server answers a Range that starts at or past the end (RFC 9110 §14.1.1).
+      if (request.from >= file.length) return sink.fail('HTTP 416')
       sink.start({ offset: request.from, total: file.length })
       pump()
     })
@@ -405,6 +407,19 @@ describe('download', () => {
     expect(device.stats).toMatchObject({ resumes: 1, bytesWritten: image.length })
   })
 
+  it('a link lost after the last byte but before the end of the response completes the download, with no Range past the end', () => {
+    const { device, server, send, clock, reports } = rig()
+    const image = buildAppImage({ version: '1.1.0', payloadBytes: 40_000 })
+    send(download('r/1', server.publish('a.bin', image), '1.1.0'))
+    while (device.stats.bytesWritten < image.length) clock.advance(1)
+    expect(device.record.state).toBe('downloading')
+    device.linkLost()
+    clock.advance(60_000)
+    expect(server.requests.map((r) => r.from)).toEqual([0])
+    expect(device.record).toMatchObject({ state: 'downloaded', job: 'r/1', progress: 100 })
+    expect(reports.at(-1)).toEqual({ state: 'downloaded', job: 'r/1', progress: 100 })
+  })
+
   it('times out a stalled server and resumes with Range; gives up with download-failed when nothing comes', () => {
     const { device, server, send, clock, reports } = rig({ stallTimeoutMs: 1000, retryDelayMs: 100, maxRetries: 2 })
     server.stallAfter = 20_000
@@ -553,6 +568,41 @@ describe('power cuts leave a bootable, known-good slot', () => {
       // Long enough for a few cut confirmations in a row to be retried at the next boot.
       random.clock.advance(60_000)
       expectKnownGood(random, `random cuts, seed ${seed}`)
+    }
+  })
+
+  it('a cut while the node waits for install falls there or not at all, never inside the install a quick console sent', () => {
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const clock = createManualClock()
+      const server = new MemoryServer(clock)
+      const image = server.publish('a.bin', buildAppImage({ version: newVersion, payloadBytes: 40_000 }))
+      const start = (device: OtaDevice, reason: RebootReason) => {
+        if (device.boot(reason) === 'run') device.online()
+      }
+      const device: OtaDevice = new OtaDevice({
+        clock,
+        random: createRandom(seed),
+        firmwareVersion: oldVersion,
+        fetch: server.fetch,
+        host: {
+          // A console that answers `downloaded` with install before the node's next turn.
+          report: (report) => {
+            if (report.state === 'downloaded') device.command(encodeOtaCommand({ op: 'install', job: report.job! }))
+          },
+          reset: (reason, offMs) => {
+            device.reset()
+            clock.schedule(offMs ?? 100, () => start(device, reason))
+          },
+          dropLink: () => device.linkLost(),
+        },
+      })
+      start(device, 'ESP_RST_POWERON')
+      device.inject({ kind: 'power-cut', at: 'downloaded' })
+      device.command(encodeOtaCommand(download('r/1', image, newVersion)))
+      clock.advance(10_000)
+      expect(device.stats.powerCuts, `seed ${seed}`).toBe(0)
+      expect(device.running, `seed ${seed}`).toMatchObject({ version: newVersion, otaState: 'VALID' })
+      expect(device.record.state, `seed ${seed}`).toBe('succeeded')
     }
   })
 

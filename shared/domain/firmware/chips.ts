@@ -276,3 +276,21 @@ export function memoryTypesAt(chip: EspChip, address: number): string[] {
 export function formatChipRevision(full: number): string {
   return `v${Math.floor(full / 100)}.${full % 100}`
 }
+
+const chipNamesLongestFirst = (Object.keys(ESP_CHIPS) as EspChipName[]).sort((a, b) => b.length - a.length)
+
+/**
+ * The chip inside a module or board as a node names it in Properties/Hardware ("ESP32-WROOM-32E",
+ * "ESP32-S3-WROOM-1", "esp32c6 devkit"): an update image must be built for exactly that chip. Null when the
+ * name says no chip, so a rollout leaves such a node out instead of guessing.
+ */
+export function chipOfModule(hardware: string): EspChipName | null {
+  const compact = hardware.toUpperCase().replace(/[\s_]/g, '-')
+  for (const name of chipNamesLongestFirst) {
+    const bare = name.replace('-', '')
+    // Longest first, so "ESP32-C61" is not read as "ESP32-C6" and "ESP32-S3" not as "ESP32".
+    const pattern = new RegExp(`(^|[^A-Z0-9])(${name}|${bare})(?![0-9]|-?[SCHP][0-9])`)
+    if (pattern.test(compact)) return name
+  }
+  return null
+}

@@ -63,6 +63,11 @@ export interface RiseLimit {
   maxDeviceShare: number
 }
 
+/** How many devices a phase's gate waits for: the configured minimum, but never more than the phase holds. */
+export function requiredExecuted(gate: Pick<HealthGate, 'minExecuted'>, phaseSize: number): number {
+  return Math.min(gate.minExecuted, phaseSize)
+}
+
 export interface HealthGate {
   /** (failed + rolled back) / executed. */
   maxFailureShare: number

@@ -22,6 +22,7 @@
 import type { Metric } from '../sparkplug/payload'
 import {
   deviceOtaStates,
+  otaErrorCodes,
   otaJobId,
   parseOtaReport,
   type DeviceOtaState,
@@ -30,7 +31,7 @@ import {
   type OtaReport,
   type OtaReportProblem,
 } from './protocol'
-import type { DevicePolicy, HealthGate, PlannedPhase, RiseLimit, RolloutPlan } from './rollout-plan'
+import { requiredExecuted, type DevicePolicy, type HealthGate, type PlannedPhase, type RiseLimit, type RolloutPlan } from './rollout-plan'
 
 export type DeviceRolloutState =
   /** Waiting for its start (or, after a failed attempt, for its retry). */
@@ -252,7 +253,79 @@ export interface RolloutOptions {
   baselines?: ReadonlyMap<string, HealthBaseline>
 }
 
-type DeadlineKind = 'ack' | 'progress' | 'verdict'
+export type DeadlineKind = 'ack' | 'progress' | 'verdict'
+
+/**
+ * A rollout's whole state as plain JSON, for the core to persist and to rebuild the rollout from after a
+ * restart (Rollout.restore). Effects are not in it: the caller takes and performs them before snapshotting.
+ *
+ * Where the state machine uses sentinels the snapshot says null: `startDueAt` -1 (no start scheduled),
+ * `deadline` -1 with no kind (none armed), `lastCancelAt` -Infinity (no cancel sent this attempt).
+ * Phase counts are not kept: they follow from the devices' states.
+ */
+export interface RolloutSnapshot {
+  format: 1
+  rolloutId: string
+  status: RolloutStatus
+  pausedBy: PauseCause | null
+  currentPhase: number
+  runningSince: number
+  stats: RolloutStats
+  /** By phase index. */
+  phases: RolloutPhaseSnapshot[]
+  /** One per target of the plan, in the plan's order. */
+  devices: RolloutDeviceSnapshot[]
+  /**
+   * The non-final devices of opened phases, in the order tick() visits them. Who is in it follows from
+   * the states, but the order does not, and it decides the order of effects and of the random draws.
+   */
+  active: string[]
+  /** Devices told to cancel and last heard still holding the download, in the order cancels are repeated. */
+  unconfirmedCancels: string[]
+}
+
+export interface RolloutPhaseSnapshot {
+  state: PhaseState
+  openedAt: number | null
+  soakStartedAt: number | null
+  nextSlotAt: number
+  earlyTripped: boolean
+  overridden: boolean
+  lastGate: GateResult | null
+}
+
+/** Its phase and fromVersion are the plan's. */
+export interface RolloutDeviceSnapshot {
+  id: string
+  state: DeviceRolloutState
+  progress: number | null
+  attempt: number
+  job: string | null
+  reason: DeviceOutcomeReason | null
+  detail: string | null
+  firmwareVersion: string | null
+  runningSlot: string | null
+  online: boolean
+  offlineSince: number | null
+  installSent: boolean
+  installAcked: boolean
+  startedAt: number | null
+  finishedAt: number | null
+  /** null: no start scheduled. */
+  startDueAt: number | null
+  /** null: no deadline armed. */
+  deadline: { kind: DeadlineKind; at: number } | null
+  resends: number
+  checksumRetries: number
+  /** null: no cancel sent for the current attempt. */
+  lastCancelAt: number | null
+  cancelResends: number
+  reportedJob: string | null
+  reportedState: DeviceOtaState | null
+  lastError: OtaError | null
+  soakReboots: number
+  soakCrashes: number
+}
 
 class DeviceRecord implements RolloutDeviceView {
   state: DeviceRolloutState = 'queued'
@@ -327,6 +400,12 @@ class PhaseRecord implements PhaseView {
     return this.plan.gate
   }
 
+  /** One of its devices moved from one state to another. */
+  recount(from: DeviceRolloutState, to: DeviceRolloutState): void {
+    this.counts[from]--
+    this.counts[to]++
+  }
+
   final(): number {
     let n = 0
     for (const s of finalDeviceStates) n += this.counts[s]
@@ -337,7 +416,7 @@ class PhaseRecord implements PhaseView {
 export class Rollout {
   readonly id: string
   readonly plan: RolloutPlan
-  readonly stats: RolloutStats = { reports: 0, staleReports: 0, protocolProblems: 0, downloads: 0, installs: 0, cancels: 0, resends: 0, retries: 0 }
+  readonly stats: RolloutStats = emptyStats()
 
   private _status: RolloutStatus = 'ready'
   private _pausedBy: PauseCause | null = null
@@ -375,6 +454,126 @@ export class Rollout {
       })
       return new PhaseRecord(phase, devices)
     })
+  }
+
+  /**
+   * The rollout a snapshot of it describes, ready to take the inputs the original would have taken next.
+   * Throws, saying what is wrong, when the snapshot is not one of this plan's in format 1.
+   */
+  static restore(plan: RolloutPlan, snapshot: unknown, options: RolloutOptions): Rollout {
+    const s = readSnapshot(snapshot, plan)
+    const rollout = new Rollout(plan, options)
+    rollout._status = s.status
+    rollout._pausedBy = s.pausedBy
+    rollout.current = s.currentPhase
+    rollout.runningSince = s.runningSince
+    Object.assign(rollout.stats, s.stats)
+    s.phases.forEach((ps, i) => {
+      const p = rollout.phaseRecords[i]!
+      p.state = ps.state
+      p.openedAt = ps.openedAt
+      p.soakStartedAt = ps.soakStartedAt
+      p.nextSlotAt = ps.nextSlotAt
+      p.earlyTripped = ps.earlyTripped
+      p.overridden = ps.overridden
+      p.lastGate = ps.lastGate
+    })
+    for (const ds of s.devices) {
+      const d = rollout.byId.get(ds.id)!
+      rollout.phaseRecords[d.phase]!.recount(d.state, ds.state)
+      d.state = ds.state
+      d.progress = ds.progress
+      d.attempt = ds.attempt
+      d.job = ds.job
+      d.reason = ds.reason
+      d.detail = ds.detail
+      d.firmwareVersion = ds.firmwareVersion
+      d.runningSlot = ds.runningSlot
+      d.online = ds.online
+      d.offlineSince = ds.offlineSince
+      d.installSent = ds.installSent
+      d.installAcked = ds.installAcked
+      d.startedAt = ds.startedAt
+      d.finishedAt = ds.finishedAt
+      rollout.setStartDue(d, ds.startDueAt ?? -1)
+      d.deadline = ds.deadline?.at ?? -1
+      d.deadlineKind = ds.deadline?.kind ?? null
+      d.resends = ds.resends
+      d.checksumRetries = ds.checksumRetries
+      d.lastCancelAt = ds.lastCancelAt ?? Number.NEGATIVE_INFINITY
+      d.cancelResends = ds.cancelResends
+      d.reportedJob = ds.reportedJob
+      d.reportedState = ds.reportedState
+      d.lastError = ds.lastError
+      d.soakReboots = ds.soakReboots
+      d.soakCrashes = ds.soakCrashes
+    }
+    // The same rule as openPhase() and move(): a tick that skipped a device would never time it out.
+    const listed = new Set(s.active)
+    for (const d of rollout.byId.values()) {
+      const active = !finalDeviceStates.has(d.state) && rollout.phaseRecords[d.phase]!.state !== 'pending'
+      if (active && !listed.has(d.id)) throw snapshotError(`active lacks ${d.id}, which is ${d.state} in an opened phase`)
+      if (!active && listed.has(d.id)) throw snapshotError(`active lists ${d.id}, which is ${d.state} in a ${rollout.phaseRecords[d.phase]!.state} phase`)
+    }
+    for (const id of s.active) rollout.active.add(rollout.byId.get(id)!)
+    for (const id of s.unconfirmedCancels) rollout.unconfirmedCancels.add(rollout.byId.get(id)!)
+    return rollout
+  }
+
+  /**
+   * Everything needed to continue exactly where this rollout is (see RolloutSnapshot). Refused while
+   * effects wait to be taken: they are not part of it, and would be lost with the process.
+   */
+  snapshot(): RolloutSnapshot {
+    if (this.effects.length > 0) throw new Error(`Rollout ${this.id}: take its ${this.effects.length} effect(s) before the snapshot.`)
+    return {
+      format: 1,
+      rolloutId: this.id,
+      status: this._status,
+      pausedBy: this._pausedBy,
+      currentPhase: this.current,
+      runningSince: this.runningSince,
+      stats: { ...this.stats },
+      phases: this.phaseRecords.map((p) => ({
+        state: p.state,
+        openedAt: p.openedAt,
+        soakStartedAt: p.soakStartedAt,
+        nextSlotAt: p.nextSlotAt,
+        earlyTripped: p.earlyTripped,
+        overridden: p.overridden,
+        lastGate: p.lastGate,
+      })),
+      devices: Array.from(this.byId.values(), (d) => ({
+        id: d.id,
+        state: d.state,
+        progress: d.progress,
+        attempt: d.attempt,
+        job: d.job,
+        reason: d.reason,
+        detail: d.detail,
+        firmwareVersion: d.firmwareVersion,
+        runningSlot: d.runningSlot,
+        online: d.online,
+        offlineSince: d.offlineSince,
+        installSent: d.installSent,
+        installAcked: d.installAcked,
+        startedAt: d.startedAt,
+        finishedAt: d.finishedAt,
+        startDueAt: d.startDueAt === -1 ? null : d.startDueAt,
+        deadline: d.deadlineKind === null ? null : { kind: d.deadlineKind, at: d.deadline },
+        resends: d.resends,
+        checksumRetries: d.checksumRetries,
+        lastCancelAt: d.lastCancelAt === Number.NEGATIVE_INFINITY ? null : d.lastCancelAt,
+        cancelResends: d.cancelResends,
+        reportedJob: d.reportedJob,
+        reportedState: d.reportedState,
+        lastError: d.lastError,
+        soakReboots: d.soakReboots,
+        soakCrashes: d.soakCrashes,
+      })),
+      active: Array.from(this.active, (d) => d.id),
+      unconfirmedCancels: Array.from(this.unconfirmedCancels, (d) => d.id),
+    }
   }
 
   get status(): RolloutStatus {
@@ -828,7 +1027,7 @@ export class Rollout {
     const gate = p.gate
     const { measures, failedIds, silentIds } = this.measures(p, now)
     const findings: GateFinding[] = []
-    const required = Math.min(gate.minExecuted, p.devices.length)
+    const required = requiredExecuted(gate, p.devices.length)
     if (measures.executed < required) {
       findings.push({
         reason: 'too-few-executed',
@@ -1053,6 +1252,12 @@ export class Rollout {
     const text = error?.text ?? 'failed without an error'
     if (d.installAcked && installStates.includes(d.state)) {
       this.clearDeadline(d)
+      const aborted = this._status === 'aborting' || this._status === 'aborted'
+      // A reset before otadata switched leaves the old image running: the link or the power failed, not the image.
+      if (error?.code === 'interrupted' && d.firmwareVersion !== this.plan.image.version && !aborted && d.attempt < this.policy.maxAttempts) {
+        this.attemptFailed(d, 'interrupted', `${text}; trying again.`, now)
+        return 'applied'
+      }
       this.move(d, 'failed', now, 'install-failed', text)
       return 'applied'
     }
@@ -1237,8 +1442,7 @@ export class Rollout {
   private move(d: DeviceRecord, state: DeviceRolloutState, now: number, reason: DeviceOutcomeReason | null, detail: string | null): void {
     const previous = d.state
     const p = this.phaseRecords[d.phase]!
-    p.counts[previous]--
-    p.counts[state]++
+    p.recount(previous, state)
     d.state = state
     d.reason = reason
     d.detail = detail
@@ -1282,6 +1486,10 @@ export class Rollout {
   }
 }
 
+function emptyStats(): RolloutStats {
+  return { reports: 0, staleReports: 0, protocolProblems: 0, downloads: 0, installs: 0, cancels: 0, resends: 0, retries: 0 }
+}
+
 function emptyCounts(): Record<DeviceRolloutState, number> {
   return {
     queued: 0,
@@ -1319,4 +1527,236 @@ function pct(share: number): string {
 
 function minutes(ms: number): string {
   return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`
+}
+
+// ---- snapshots ----------------------------------------------------------------------------------------
+
+/** Records rather than lists, so the compiler insists on every member of each union. */
+function namesOf<T extends string>(names: Readonly<Record<T, unknown>>): readonly T[] {
+  return Object.keys(names) as T[]
+}
+
+const deviceRolloutStates = namesOf(emptyCounts())
+const phaseStates = namesOf<PhaseState>({ pending: 0, rolling: 0, soaking: 0, passed: 0, 'gate-failed': 0, stopped: 0 })
+const rolloutStatuses = namesOf<RolloutStatus>({ ready: 0, running: 0, paused: 0, aborting: 0, aborted: 0, completed: 0 })
+const pauseCauses = namesOf<PauseCause>({ operator: 0, 'health-gate': 0 })
+const deadlineKinds = namesOf<DeadlineKind>({ ack: 0, progress: 0, verdict: 0 })
+const outcomeReasons = namesOf<DeviceOutcomeReason>({
+  'checksum-mismatch': 0,
+  'size-mismatch': 0,
+  'download-failed': 0,
+  'download-stalled': 0,
+  'image-invalid': 0,
+  'flash-error': 0,
+  'not-downloaded': 0,
+  busy: 0,
+  'no-response': 0,
+  'install-failed': 0,
+  'no-verdict': 0,
+  silent: 0,
+  'version-mismatch': 0,
+  'device-error': 0,
+  'self-test-failed': 0,
+  'boot-failed': 0,
+  interrupted: 0,
+  unknown: 0,
+  aborted: 0,
+  offline: 0,
+})
+const findingReasons = namesOf<GateFinding['reason']>({ 'failure-share': 0, 'too-few-executed': 0, 'reboot-rise': 0, 'crash-rise': 0, 'silent-devices': 0 })
+const gateMeasureNames = namesOf<keyof GateMeasures>({ devices: 0, executed: 0, succeeded: 0, failed: 0, rolledBack: 0, skipped: 0, silent: 0, soakMs: 0 })
+const errorCodes: readonly OtaError['code'][] = [...otaErrorCodes, 'other']
+
+function snapshotError(what: string): Error {
+  return new Error(`Rollout snapshot: ${what}.`)
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return 'missing'
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+/** One object of a snapshot being read back: each accessor refuses a wrong field by its path. */
+class SnapshotReader {
+  private constructor(
+    private readonly fields: Readonly<Record<string, unknown>>,
+    private readonly path: string,
+  ) {}
+
+  static of(value: unknown, path: string): SnapshotReader {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw snapshotError(`${path || 'the snapshot'} is ${shown(value)}; expected an object`)
+    return new SnapshotReader(value as Record<string, unknown>, path)
+  }
+
+  readonly number = (key: string): number => this.check(key, 'a finite number', (v): v is number => typeof v === 'number' && Number.isFinite(v))
+  readonly count = (key: string): number => this.check(key, 'a whole number >= 0', (v): v is number => Number.isSafeInteger(v) && (v as number) >= 0)
+  readonly boolean = (key: string): boolean => this.check(key, 'true or false', (v): v is boolean => typeof v === 'boolean')
+  readonly string = (key: string): string => this.check(key, 'a string', (v): v is string => typeof v === 'string')
+  readonly strings = (key: string): string[] => this.check(key, 'a list of strings', (v): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string'))
+  readonly list = (key: string): unknown[] => this.check(key, 'a list', (v): v is unknown[] => Array.isArray(v))
+  readonly object = (key: string): SnapshotReader => SnapshotReader.of(this.fields[key], this.where(key))
+
+  readonly oneOf = <T extends string>(key: string, names: readonly T[]): T =>
+    this.check(key, `one of ${names.join(', ')}`, (v): v is T => (names as readonly unknown[]).includes(v))
+
+  orNull<T>(key: string, read: (key: string) => T): T | null {
+    return this.fields[key] === null ? null : read(key)
+  }
+
+  /** For objects keyed by name, such as a count per reason. */
+  keysAmong<T extends string>(names: readonly T[]): T[] {
+    const keys = Object.keys(this.fields)
+    for (const key of keys) if (!(names as readonly string[]).includes(key)) throw snapshotError(`${this.where(key)} is not expected; expected keys among ${names.join(', ')}`)
+    return keys as T[]
+  }
+
+  /** The raw value, for a field checked by the caller. */
+  field(key: string): unknown {
+    return this.fields[key]
+  }
+
+  renamed(path: string): SnapshotReader {
+    return new SnapshotReader(this.fields, path)
+  }
+
+  where(key: string): string {
+    return this.path === '' ? key : `${this.path}.${key}`
+  }
+
+  private check<T>(key: string, expected: string, ok: (value: unknown) => value is T): T {
+    const value = this.fields[key]
+    if (!ok(value)) throw snapshotError(`${this.where(key)} is ${shown(value)}; expected ${expected}`)
+    return value
+  }
+}
+
+/** A snapshot checked field by field and against the plan, so a bad one is refused rather than half-run. */
+function readSnapshot(value: unknown, plan: RolloutPlan): RolloutSnapshot {
+  const r = SnapshotReader.of(value, '')
+  const format = r.field('format')
+  if (format !== 1) throw snapshotError(`format is ${shown(format)}; this console reads format 1`)
+  const rolloutId = r.string('rolloutId')
+  if (rolloutId !== plan.rolloutId) throw snapshotError(`rolloutId is ${shown(rolloutId)}; the plan is of rollout ${plan.rolloutId}`)
+
+  const phases = r.list('phases').map((p, i) => readPhase(SnapshotReader.of(p, `phases[${i}]`)))
+  if (phases.length !== plan.phases.length) throw snapshotError(`phases has ${phases.length} entries; the plan has ${plan.phases.length} phases`)
+
+  const targets = new Set(plan.targets.map((t) => t.id))
+  const devices = r.list('devices').map((d, i) => readDevice(SnapshotReader.of(d, `devices[${i}]`), plan.rolloutId))
+  const seen = new Set<string>()
+  devices.forEach((d, i) => {
+    if (!targets.has(d.id)) throw snapshotError(`devices[${i}] is ${d.id}, which is not a target of the plan`)
+    if (seen.has(d.id)) throw snapshotError(`devices[${i}] repeats ${d.id}`)
+    seen.add(d.id)
+  })
+  for (const id of targets) if (!seen.has(id)) throw snapshotError(`devices has no record of ${id}, a target of the plan`)
+
+  const ids = (key: string): string[] => {
+    const list = r.strings(key)
+    list.forEach((id, i) => {
+      if (!targets.has(id)) throw snapshotError(`${key} names ${id}, which is not a target of the plan`)
+      if (list.indexOf(id) !== i) throw snapshotError(`${key} names ${id} twice`)
+    })
+    return list
+  }
+  const statsReader = r.object('stats')
+  const stats = emptyStats()
+  for (const key of Object.keys(stats) as (keyof RolloutStats)[]) stats[key] = statsReader.count(key)
+  const currentPhase = r.count('currentPhase')
+  if (currentPhase > plan.phases.length) throw snapshotError(`currentPhase is ${currentPhase}, past the plan's ${plan.phases.length} phases`)
+  const status = r.oneOf('status', rolloutStatuses)
+  const pausedBy = r.orNull('pausedBy', (k) => r.oneOf(k, pauseCauses))
+  if ((status === 'paused') !== (pausedBy !== null)) throw snapshotError(`pausedBy is ${shown(pausedBy)} while status is ${status}`)
+
+  return {
+    format: 1,
+    rolloutId,
+    status,
+    pausedBy,
+    currentPhase,
+    runningSince: r.number('runningSince'),
+    stats,
+    phases,
+    devices,
+    active: ids('active'),
+    unconfirmedCancels: ids('unconfirmedCancels'),
+  }
+}
+
+function readPhase(r: SnapshotReader): RolloutPhaseSnapshot {
+  return {
+    state: r.oneOf('state', phaseStates),
+    openedAt: r.orNull('openedAt', r.number),
+    soakStartedAt: r.orNull('soakStartedAt', r.number),
+    nextSlotAt: r.number('nextSlotAt'),
+    earlyTripped: r.boolean('earlyTripped'),
+    overridden: r.boolean('overridden'),
+    lastGate: r.orNull('lastGate', (k) => readGate(r.object(k))),
+  }
+}
+
+function readGate(r: SnapshotReader): GateResult {
+  const m = r.object('measures')
+  const measures = {} as GateMeasures
+  for (const key of gateMeasureNames) measures[key] = m.number(key)
+  return {
+    passed: r.boolean('passed'),
+    early: r.boolean('early'),
+    findings: r.list('findings').map((f, i) => readFinding(SnapshotReader.of(f, r.where(`findings[${i}]`)))),
+    measures,
+    at: r.number('at'),
+  }
+}
+
+function readFinding(r: SnapshotReader): GateFinding {
+  const reason = r.oneOf('reason', findingReasons)
+  const detail = r.string('detail')
+  if (reason === 'too-few-executed') return { reason, detail, executed: r.count('executed'), required: r.count('required') }
+  const common = { detail, share: r.number('share'), limit: r.number('limit'), deviceIds: r.strings('deviceIds') }
+  if (reason !== 'failure-share') return { reason, ...common }
+  const b = r.object('byReason')
+  const byReason: Partial<Record<DeviceOutcomeReason, number>> = {}
+  for (const key of b.keysAmong(outcomeReasons)) byReason[key] = b.count(key)
+  return { reason, ...common, byReason }
+}
+
+function readDevice(found: SnapshotReader, rolloutId: string): RolloutDeviceSnapshot {
+  const id = found.string('id')
+  // Named by its id from here on: that says more than its place in the list.
+  const r = found.renamed(`devices[${id}]`)
+  const attempt = r.count('attempt')
+  const job = r.orNull('job', r.string)
+  const expectedJob = attempt === 0 ? null : otaJobId(rolloutId, attempt)
+  if (job !== expectedJob) throw snapshotError(`${r.where('job')} is ${shown(job)}; attempt ${attempt} has job ${shown(expectedJob)}`)
+  const deadline = r.orNull('deadline', r.object)
+  const lastError = r.orNull('lastError', r.object)
+  return {
+    id,
+    state: r.oneOf('state', deviceRolloutStates),
+    progress: r.orNull('progress', r.count),
+    attempt,
+    job,
+    reason: r.orNull('reason', (k) => r.oneOf(k, outcomeReasons)),
+    detail: r.orNull('detail', r.string),
+    firmwareVersion: r.orNull('firmwareVersion', r.string),
+    runningSlot: r.orNull('runningSlot', r.string),
+    online: r.boolean('online'),
+    offlineSince: r.orNull('offlineSince', r.number),
+    installSent: r.boolean('installSent'),
+    installAcked: r.boolean('installAcked'),
+    startedAt: r.orNull('startedAt', r.number),
+    finishedAt: r.orNull('finishedAt', r.number),
+    startDueAt: r.orNull('startDueAt', r.number),
+    deadline: deadline && { kind: deadline.oneOf('kind', deadlineKinds), at: deadline.number('at') },
+    resends: r.count('resends'),
+    checksumRetries: r.count('checksumRetries'),
+    lastCancelAt: r.orNull('lastCancelAt', r.number),
+    cancelResends: r.count('cancelResends'),
+    reportedJob: r.orNull('reportedJob', r.string),
+    reportedState: r.orNull('reportedState', (k) => r.oneOf(k, deviceOtaStates)),
+    lastError: lastError && { code: lastError.oneOf('code', errorCodes), text: lastError.string('text') },
+    soakReboots: r.count('soakReboots'),
+    soakCrashes: r.count('soakCrashes'),
+  }
 }
