@@ -1,5 +1,5 @@
 import { DiffBuffer } from '../../shared/domain'
-import type { EventName, EventPayloads, FlashJobRow, FleetRow, PortRow, ServiceState } from '../../shared/contract'
+import type { EventName, EventPayloads, FlashJobRow, FleetRow, PortRow, RolloutSummary, ServiceState } from '../../shared/contract'
 
 export type EventListener = <E extends EventName>(event: E, payload: EventPayloads[E]) => void
 
@@ -9,6 +9,7 @@ interface CoalescedStreams {
   fleet: FleetRow
   ports: PortRow
   'bench.jobs': FlashJobRow
+  'ota.rollouts': RolloutSummary
 }
 type StreamName = keyof CoalescedStreams & EventName
 
@@ -18,8 +19,8 @@ type StreamName = keyof CoalescedStreams & EventName
  */
 export class EventHub {
   private readonly listeners = new Set<EventListener>()
-  private readonly buffers: { [S in StreamName]: DiffBuffer<CoalescedStreams[S]> } = { services: new DiffBuffer(), fleet: new DiffBuffer(), ports: new DiffBuffer(), 'bench.jobs': new DiffBuffer() }
-  private readonly snapshots: { [S in StreamName]: Map<string, CoalescedStreams[S]> } = { services: new Map(), fleet: new Map(), ports: new Map(), 'bench.jobs': new Map() }
+  private readonly buffers: { [S in StreamName]: DiffBuffer<CoalescedStreams[S]> } = { services: new DiffBuffer(), fleet: new DiffBuffer(), ports: new DiffBuffer(), 'bench.jobs': new DiffBuffer(), 'ota.rollouts': new DiffBuffer() }
+  private readonly snapshots: { [S in StreamName]: Map<string, CoalescedStreams[S]> } = { services: new Map(), fleet: new Map(), ports: new Map(), 'bench.jobs': new Map(), 'ota.rollouts': new Map() }
   private timer: NodeJS.Timeout | null = null
 
   constructor(private rateHz: number) {

@@ -13,6 +13,8 @@ import { product } from './product'
 import { SessionStore } from './sessions'
 import { SettingsService } from './settings-service'
 import { ArtifactStore } from './ota/artifact-store'
+import { lanAddress } from './ota/lan-address'
+import { OtaService } from './ota/ota-service'
 import { SiteService } from './site/site-service'
 import { openStore } from './store/store'
 
@@ -32,6 +34,8 @@ export interface CoreConfig {
   nativeBinding?: string
   /** Embedded broker port for this run, over the setting (--mqtt-port; 0 picks a free one). */
   mqttPort?: number
+  /** OTA file server port (--ota-port); 0, the default, picks a free one, since every download link names it. */
+  otaPort?: number
   /** Serial ports to offer besides USB ones (--serial-port): pseudo-terminals, RS-485 adapters. */
   serialPorts?: readonly string[]
   /** Another serialport binding for the bench (emulated boards in tests). */
@@ -48,6 +52,8 @@ export interface Core {
   readonly fleet: FleetService
   /** Null when the store is down: the bench keeps its log there. */
   readonly bench: BenchService | null
+  /** Null when the store is down: rollouts are kept there. */
+  readonly ota: OtaService | null
   health(): Health
   setService(name: ServiceName, state: ServiceState): void
   /** Stops services in the reverse order of their start, draining pending writes. */
@@ -88,6 +94,7 @@ export function createCore(config: CoreConfig): Core {
     now,
     publish: (topic, payload) => broker.publish(topic, payload),
     silentAfterMs: settings.get().silentAfterSeconds * 1000,
+    observe: (effects) => ota?.observe(effects),
   })
   const demo = new DemoFleet(log)
   const bench = store.open
@@ -113,6 +120,25 @@ export function createCore(config: CoreConfig): Core {
   const needArtifacts = (): ArtifactStore => {
     if (!artifacts) throw new ContractFailure('UNAVAILABLE', 'The store is down, so no firmware can be kept for updates: see the status bar.')
     return artifacts
+  }
+  // Devices fetch images from where they reach the broker: loopback, or this computer on the plant network.
+  const lan = settings.get().mqttLan
+  const ota = artifacts
+    ? new OtaService({
+        store: store.open!,
+        artifacts,
+        events,
+        audit,
+        log,
+        now,
+        publish: (topic, payload) => broker.publish(topic, payload),
+        fleet,
+        delivery: { bindHost: lan ? '0.0.0.0' : '127.0.0.1', advertisedHost: () => (lan ? lanAddress() : '127.0.0.1'), ...(config.otaPort !== undefined ? { port: config.otaPort } : {}) },
+      })
+    : null
+  const needOta = (): OtaService => {
+    if (!ota) throw new ContractFailure('UNAVAILABLE', 'The store is down, so no rollout can be kept: see the status bar.')
+    return ota
   }
   const needBench = (): BenchService => {
     if (!bench) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the bench cannot keep its job log: see the status bar.')
@@ -200,6 +226,13 @@ export function createCore(config: CoreConfig): Core {
         return audit.perform({ actor: context.actor, action: 'import update image', target: fileName, detail: `${bytes.length} bytes` }, () => needArtifacts().import(fileName, bytes, context.actor, minimumVersion))
       },
       'ota.artifacts': () => needArtifacts().list(),
+      'ota.preview': (request) => needOta().preview(request),
+      'ota.start': (request, context) => needOta().start(request, context.actor),
+      'ota.pause': ({ rolloutId }, context) => needOta().pause(rolloutId, context.actor),
+      'ota.resume': ({ rolloutId }, context) => needOta().resume(rolloutId, context.actor),
+      'ota.abort': ({ rolloutId }, context) => needOta().abort(rolloutId, context.actor),
+      'ota.rollouts': () => needOta().list(),
+      'ota.rollout': ({ rolloutId }) => needOta().detail(rolloutId),
     },
     log,
   )
@@ -213,6 +246,7 @@ export function createCore(config: CoreConfig): Core {
     broker,
     fleet,
     bench,
+    ota,
     health,
     setService,
     async dispose() {
@@ -221,6 +255,7 @@ export function createCore(config: CoreConfig): Core {
       stopFollowingSettings()
       await demo.stop()
       await bench?.dispose()
+      await ota?.dispose()
       await broker.stop()
       fleet.dispose()
       events.dispose()

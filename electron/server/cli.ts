@@ -7,7 +7,7 @@ import { defaultDataDir } from '../core/data-dir'
 import { HostConfigError, startHeadlessHost, type HostOptions } from './host'
 
 const usage = `Usage: npm run serve -- [--listen HOST] [--port N] [--data-dir DIR] [--cert FILE --key FILE]
-                          [--password-file FILE] [--token-file FILE] [--mqtt-port N] [--serial-port PATH]...
+                          [--password-file FILE] [--token-file FILE] [--mqtt-port N] [--ota-port N] [--serial-port PATH]...
 
   --listen HOST        address to bind (default 127.0.0.1). Any other address requires a password or token.
   --port N             port (default 7380; 0 picks a free one)
@@ -16,6 +16,7 @@ const usage = `Usage: npm run serve -- [--listen HOST] [--port N] [--data-dir DI
   --password-file FILE a file holding the sign-in password (or set CONSOLE_PASSWORD)
   --token-file FILE    a file holding an API token for scripts (or set CONSOLE_TOKEN)
   --mqtt-port N        embedded MQTT broker port for this run (default: the setting, 1883; 0 picks a free one)
+  --ota-port N         port devices download update images from (default 0: a free one; every link names it)
   --serial-port PATH   also offer this serial port on the Bench (a pseudo-terminal, an RS-485 adapter); repeatable`
 
 function parseOptions(argv: string[]): HostOptions {
@@ -30,6 +31,7 @@ function parseOptions(argv: string[]): HostOptions {
       'password-file': { type: 'string' },
       'token-file': { type: 'string' },
       'mqtt-port': { type: 'string' },
+      'ota-port': { type: 'string' },
       'serial-port': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
@@ -41,6 +43,7 @@ function parseOptions(argv: string[]): HostOptions {
   }
   const port = parsePort(values.port, '--port')
   const mqttPort = values['mqtt-port'] === undefined ? undefined : parsePort(values['mqtt-port'], '--mqtt-port')
+  const otaPort = values['ota-port'] === undefined ? undefined : parsePort(values['ota-port'], '--ota-port')
   if (Boolean(values.cert) !== Boolean(values.key)) throw new HostConfigError('--cert and --key go together: give both, or neither.')
   const password = values['password-file'] ? readSecret(values['password-file'], '--password-file') : process.env.CONSOLE_PASSWORD
   const token = values['token-file'] ? readSecret(values['token-file'], '--token-file') : process.env.CONSOLE_TOKEN
@@ -48,6 +51,7 @@ function parseOptions(argv: string[]): HostOptions {
     listen: values.listen,
     port,
     ...(mqttPort !== undefined ? { mqttPort } : {}),
+    ...(otaPort !== undefined ? { otaPort } : {}),
     serialPorts: (values['serial-port'] ?? []).map((path) => resolve(path)),
     dataDir: resolve(values['data-dir'] ?? defaultDataDir(product.name)),
     rendererDir: resolve(dirname(fileURLToPath(import.meta.url)), '../renderer'),

@@ -29,6 +29,8 @@ export interface HostOptions {
   log?: Logger
   /** Embedded MQTT broker port for this run, over the setting. */
   mqttPort?: number
+  /** OTA file server port for this run; 0 or absent picks a free one. */
+  otaPort?: number
   /** Serial ports to offer on the Bench besides USB ones. */
   serialPorts?: string[]
 }
@@ -82,7 +84,7 @@ export async function startHeadlessHost(options: HostOptions): Promise<HeadlessH
   const { port } = server.address() as AddressInfo
   const url = `${scheme}://${urlHost(options.listen)}:${port}/`
 
-  const core = createCore({ dataDir: options.dataDir, host: { kind: 'headless', url }, log, ...(options.mqttPort !== undefined ? { mqttPort: options.mqttPort } : {}), ...(options.serialPorts ? { serialPorts: options.serialPorts } : {}) })
+  const core = createCore({ dataDir: options.dataDir, host: { kind: 'headless', url }, log, ...(options.mqttPort !== undefined ? { mqttPort: options.mqttPort } : {}), ...(options.otaPort !== undefined ? { otaPort: options.otaPort } : {}), ...(options.serialPorts ? { serialPorts: options.serialPorts } : {}) })
   const osUser = safeUserName()
   const localActor = () => core.settings.get().operatorName || osUser
   const auth = new Authenticator(secrets, core.sessions, localActor)

@@ -28,9 +28,16 @@ export const methodNames = [
   'site.current',
   'ota.importArtifact',
   'ota.artifacts',
+  'ota.preview',
+  'ota.start',
+  'ota.pause',
+  'ota.resume',
+  'ota.abort',
+  'ota.rollouts',
+  'ota.rollout',
 ] as const
 
-export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs'] as const
+export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs', 'ota.rollouts'] as const
 
 export type MethodName = (typeof methodNames)[number]
 export type EventName = (typeof eventNames)[number]

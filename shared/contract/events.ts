@@ -1,6 +1,7 @@
 import type { FlashJobRow, PortRow } from './bench'
 import type { EventName } from './channels'
 import type { FleetRow } from './fleet'
+import type { RolloutSummary } from './ota'
 import type { AuditEntry, ServiceState, StreamDiff } from './model'
 import type { PublicSettings } from './settings'
 
@@ -15,6 +16,8 @@ export interface EventPayloads {
   ports: StreamDiff<PortRow>
   /** Coalesced: flash jobs of this session and unfinished ones, keyed by job id. */
   'bench.jobs': StreamDiff<FlashJobRow>
+  /** Coalesced: every rollout's summary, keyed by rollout id. */
+  'ota.rollouts': StreamDiff<RolloutSummary>
 }
 
 // The compiler checks that every event name has a payload type and no payload type lacks a name.

@@ -4,7 +4,7 @@ import type { AuditEntry, Health, Identity } from './model'
 import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type ReadBackRegion, type Recipe } from './bench'
 import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
 import { settingLabels, settingsPatchSchema, type PublicSettings } from './settings'
-import { otaParams, type ArtifactView } from './ota'
+import { otaParams, rolloutId, rolloutRequest, type ArtifactView, type RolloutDetail, type RolloutPreview, type RolloutSummary } from './ota'
 import { siteParams, type SiteVersion } from './site'
 
 interface MethodSpec {
@@ -186,6 +186,48 @@ export const methods = {
     params: none,
     result: returns<ArtifactView[]>(),
     summary: 'Firmware images kept for updates, newest first, as their signed manifests describe them.',
+  },
+  'ota.preview': {
+    readOnly: true,
+    params: rolloutRequest,
+    result: returns<RolloutPreview>(),
+    summary: 'The plan of a rollout before it starts: every phase with the devices it will touch, in start order, and the devices left out with why.',
+  },
+  'ota.start': {
+    readOnly: false,
+    params: rolloutRequest,
+    result: returns<RolloutSummary>(),
+    summary: 'Start a phased rollout of a verified artifact (pass the preview seed to run the plan that was shown); audited.',
+  },
+  'ota.pause': {
+    readOnly: false,
+    params: rolloutId,
+    result: returns<RolloutSummary>(),
+    summary: 'Pause a rollout: nothing new starts and nothing more is installed; downloads under way stop at downloaded; audited.',
+  },
+  'ota.resume': {
+    readOnly: false,
+    params: rolloutId,
+    result: returns<RolloutSummary>(),
+    summary: 'Resume a paused rollout; over a failed health gate this is an override, recorded as such; audited.',
+  },
+  'ota.abort': {
+    readOnly: false,
+    params: rolloutId,
+    result: returns<RolloutSummary>(),
+    summary: 'Abort a rollout: nothing new starts, downloads are cancelled, nothing is ever installed again; audited.',
+  },
+  'ota.rollouts': {
+    readOnly: true,
+    params: none,
+    result: returns<RolloutSummary[]>(),
+    summary: 'Every rollout, newest first: the live ones and the history.',
+  },
+  'ota.rollout': {
+    readOnly: true,
+    params: rolloutId,
+    result: returns<RolloutDetail>(),
+    summary: 'One rollout with the state of every device, the devices it left out, and its log.',
   },
 } as const satisfies { [M in MethodName]: MethodSpec }
 

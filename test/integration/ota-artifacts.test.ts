@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -65,6 +66,25 @@ describe('update images', () => {
     } finally {
       store.close()
       core = createCore({ dataDir: dir, host: { kind: 'headless' }, log: silentLogger, mqttPort: 0 })
+    }
+  })
+
+  it('refuses an import on a full disk with what to do, keeping nothing half-written', async (context) => {
+    // A real full file system: a 64 KiB tmpfs where the images go (it needs root, as on CI).
+    const artifactsDir = join(dir, 'artifacts')
+    mkdirSync(artifactsDir)
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', artifactsDir], { stdio: 'ignore' })
+    } catch {
+      context.skip('mounting a small tmpfs needs root; the full-disk path is not exercised here')
+    }
+    try {
+      const outcome = await importing('blink.bin', blink)
+      expect(outcome).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', message: expect.stringMatching(/blink\.bin was not imported: the disk holding the data folder is full.*Free some space/) } })
+      expect(readdirSync(artifactsDir)).toEqual([])
+      expect(await core.dispatch('ota.artifacts', {}, operator)).toEqual({ ok: true, value: [] })
+    } finally {
+      execFileSync('umount', [artifactsDir])
     }
   })
 })

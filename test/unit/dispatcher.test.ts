@@ -49,9 +49,20 @@ function setup(overrides: Partial<Handlers> = {}) {
       throw new ContractFailure('INVALID_PARAMS', 'no')
     },
     'ota.artifacts': () => [],
+    'ota.preview': notFound,
+    'ota.start': notFound,
+    'ota.pause': notFound,
+    'ota.resume': notFound,
+    'ota.abort': notFound,
+    'ota.rollouts': () => [],
+    'ota.rollout': notFound,
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }
+}
+
+function notFound(): never {
+  throw new ContractFailure('NOT_FOUND', 'no rollout')
 }
 
 describe('createDispatcher', () => {

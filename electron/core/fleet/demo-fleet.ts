@@ -46,6 +46,8 @@ export class DemoFleet {
           hostId: wanted.hostId,
           // A demo must start at once, not after a simulated boot.
           bootDelayMs: 0,
+          // A/B slots and the OTA protocol, so a new user can try a rollout on the Updates screen.
+          ota: true,
         })
         this.running = wanted
         this.log.info(`Demo fleet: ${wanted.nodes} edge nodes with ${wanted.devices} devices each on ${wanted.url}`)

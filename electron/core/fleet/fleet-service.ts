@@ -24,6 +24,8 @@ export interface FleetServiceOptions {
   publish(topic: string, payload: Uint8Array): Promise<void>
   silentAfterMs: number
   random?: () => number
+  /** Sees every host effect after the fleet applied it (the OTA rollouts follow births, data and deaths). */
+  observe?: (effects: readonly HostEffect[]) => void
 }
 
 interface StoredDevice {
@@ -125,6 +127,16 @@ export class FleetService {
     }
   }
 
+  /** Every edge node the host knows, as an update rollout selects and plans them. */
+  edgeNodes(): IterableIterator<EdgeNodeView> {
+    return this.host.edgeNodes()
+  }
+
+  /** Reboots the lifecycle log counted for this key over the last day: its own normal, for a health gate. */
+  rebootsInLastDay(key: string): number {
+    return this.reboots(key, this.options.now())
+  }
+
   device(key: string): DeviceDetail {
     const expected = this.expected.get(key)
     if (expected) return { row: expected, metrics: [], birth: null, lifecycle: this.lifecycle?.list(key) ?? [], protocolErrors: [] }
@@ -210,6 +222,12 @@ export class FleetService {
   }
 
   private apply(effects: HostEffect[]): void {
+    if (effects.length === 0) return
+    this.applyToFleet(effects)
+    this.options.observe?.(effects)
+  }
+
+  private applyToFleet(effects: HostEffect[]): void {
     for (const effect of effects) {
       switch (effect.kind) {
         case 'data': {

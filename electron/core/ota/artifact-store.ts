@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ArtifactView } from '../../../shared/contract'
 import { sha256 } from '../bench/firmware-store'
@@ -36,10 +36,7 @@ export class ArtifactStore {
     const imported = importArtifact(bytes, { sha256, now: this.now, releaseKey: this.releaseKey(), ...(minimumVersion ? { minimumVersion } : {}) })
     if (!imported.ok) throw new ContractFailure('INVALID_PARAMS', `${fileName}: ${imported.error.message}`)
     const manifest = imported.manifest
-    mkdirSync(this.dir, { recursive: true })
-    const file = join(this.dir, `${manifest.sha256}.bin`)
-    writeFileSync(`${file}.part`, bytes)
-    renameSync(`${file}.part`, file)
+    keepFile(this.dir, `${manifest.sha256}.bin`, bytes, fileName)
     const importedAt = this.now()
     this.store.writer.now(() =>
       this.store.db
@@ -74,6 +71,31 @@ export class ArtifactStore {
   private releaseKey(): ReleaseKey {
     this.key ??= openFileReleaseKey(this.dataDir)
     return this.key
+  }
+}
+
+/** Errors that mean the data folder cannot take the file, not that the console is broken. */
+const noRoom: Record<string, string> = {
+  ENOSPC: 'the disk holding the data folder is full',
+  EDQUOT: "the data folder's disk quota is used up",
+  EROFS: 'the data folder is on a read-only disk',
+}
+
+/**
+ * Written beside its final name and renamed, so a crash or a full disk never leaves half an image under
+ * the name the manifest points at; what was written of a failed copy is removed.
+ */
+function keepFile(dir: string, name: string, bytes: Uint8Array, fileName: string): void {
+  const file = join(dir, name)
+  try {
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(`${file}.part`, bytes)
+    renameSync(`${file}.part`, file)
+  } catch (error) {
+    rmSync(`${file}.part`, { force: true })
+    const why = noRoom[(error as NodeJS.ErrnoException).code ?? '']
+    if (why) throw new ContractFailure('UNAVAILABLE', `${fileName} was not imported: ${why} (${dir}). Free some space and import it again; nothing was kept.`)
+    throw error
   }
 }
 

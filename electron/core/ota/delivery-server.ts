@@ -16,7 +16,7 @@ import { TokenBucket, type BandwidthGrant } from './delivery-token-bucket'
  * TLS handshake (about a second of CPU and tens of KB of heap), and esp_https_ota treats any 5xx as a
  * failed update that the application's own retry loop repeats later, ignoring Retry-After. The wait is
  * bounded in time below esp_http_client's default 5 s receive timeout, so a held device is answered
- * (503 with Retry-After, honoured by the simulator and curl) before it gives up on its own, and in
+ * (503 with Retry-After for clients that read it, such as curl) before it gives up on its own, and in
  * length, so a stampede cannot hold unbounded sockets. Resumes go ahead of fresh starts: a device with
  * half an image in its passive slot is closest to done, and esp_https_ota's partial-download mode asks
  * for every 64 KB slice with a new request that would otherwise queue behind every device yet to start.

@@ -171,4 +171,34 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: 'OTA: rollouts and their log',
+    sql: `
+      -- A rollout is its plan (fixed when it starts) and a snapshot of its state machine, rewritten as it
+      -- moves, so a console that restarts carries on where it was.
+      CREATE TABLE ota_rollouts (
+        id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        artifact TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        version TEXT NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        snapshot TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE ota_rollout_log (
+        id INTEGER PRIMARY KEY,
+        rollout_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        device_id TEXT,
+        detail TEXT NOT NULL
+      );
+      CREATE INDEX ota_rollout_log_by_rollout ON ota_rollout_log (rollout_id, id);
+    `,
+  },
 ]
