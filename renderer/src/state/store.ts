@@ -5,10 +5,11 @@ import { createBenchSlice, type BenchSlice } from '../features/bench/bench-slice
 import { createFleetSlice, type FleetSlice } from '../features/fleet/fleet-slice'
 import { createSettingsSlice, type SettingsSlice } from '../features/settings/settings-slice'
 import { createSiteSlice, type SiteSlice } from '../features/site/site-slice'
+import { createUpdatesSlice, type UpdatesSlice } from '../features/updates/updates-slice'
 import { createShellSlice, type ShellSlice } from '../shell/shell-slice'
 import { createSystemSlice, type SystemSlice } from '../shell/system-slice'
 
-export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice & BenchSlice & SiteSlice
+export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice & BenchSlice & SiteSlice & UpdatesSlice
 
 /** Each slice gets the whole store's set/get and the bridge its actions call. */
 export type Slice<T> = (bridge: Bridge) => StateCreator<ConsoleState, [], [], T>
@@ -23,6 +24,7 @@ export function createConsoleStore(bridge: Bridge): ConsoleStore {
     ...createFleetSlice(bridge)(...a),
     ...createBenchSlice(bridge)(...a),
     ...createSiteSlice(bridge)(...a),
+    ...createUpdatesSlice(bridge)(...a),
   }))
 }
 

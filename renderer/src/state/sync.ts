@@ -9,8 +9,8 @@ import type { ConsoleStore } from './store'
 export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
   const state = store.getState
   const reload = () => {
-    // loadBench and loadSite keep their own errors for their screens (a host without them must not hide the rest).
-    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit(), state().loadBench(), state().loadSite()]).catch(() => {
+    // loadBench, loadSite and loadUpdates keep their own errors for their screens (a host without them must not hide the rest).
+    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit(), state().loadBench(), state().loadSite(), state().loadUpdates()]).catch(() => {
       // The status bar shows the connection; the next reconnect reloads.
     })
   }
@@ -23,6 +23,8 @@ export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
         // Likewise the bench's ports and jobs: a port unplugged while we were away must not linger.
         state().expectPortsSnapshot()
         state().expectBenchJobsSnapshot()
+        // And every rollout: one that aged out of the core's history must not stay listed.
+        state().expectRolloutsSnapshot()
         reload()
       }
     }),
@@ -32,6 +34,7 @@ export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
     bridge.on('fleet', (diff) => state().receiveFleet(diff)),
     bridge.on('ports', (diff) => state().receivePorts(diff)),
     bridge.on('bench.jobs', (diff) => state().receiveBenchJobs(diff)),
+    bridge.on('ota.rollouts', (diff) => state().receiveRollouts(diff)),
   ]
   if (bridge.connection === 'open') reload()
   const onHash = () => state().showSection(sectionFromHash(location.hash))
