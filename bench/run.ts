@@ -6,11 +6,12 @@ import { coverage } from './coverage.bench'
 import { flash } from './flash.bench'
 import { ingest } from './ingest.bench'
 import { otaDelivery } from './ota-delivery.bench'
+import { otaReliability } from './ota-reliability.bench'
 import { placement } from './placement.bench'
 import { screen } from './screen.bench'
 import { startup } from './startup.bench'
 
-const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen, flash, 'ota-delivery': otaDelivery, coverage, placement }
+const benchmarks: Record<string, () => Promise<string>> = { startup, contract, ingest, screen, flash, 'ota-delivery': otaDelivery, 'ota-reliability': otaReliability, coverage, placement }
 
 const wanted = process.argv.slice(2)
 const unknown = wanted.filter((name) => !(name in benchmarks))
