@@ -130,7 +130,7 @@ describe('createCore events', () => {
     const core = start()
     const seen: { event: EventName; payload: unknown }[] = []
     core.events.subscribe((event, payload) => seen.push({ event, payload }))
-    expect(seen.map((entry) => entry.event)).toEqual(['services', 'fleet', 'ports', 'bench.jobs'])
+    expect(seen.map((entry) => entry.event)).toEqual(['services', 'fleet', 'ports', 'bench.jobs', 'ota.rollouts'])
     // A screen that reconnected drops the rows it held when this empty snapshot arrives.
     expect(seen[1]!.payload).toEqual({ set: {}, deleted: [] })
     const diff = seen[0]!.payload as StreamDiff<ServiceState>
