@@ -15,6 +15,7 @@ import { SettingsService } from './settings-service'
 import { ArtifactStore } from './ota/artifact-store'
 import { lanAddress } from './ota/lan-address'
 import { OtaService } from './ota/ota-service'
+import { SitePlanService } from './site/site-plan-service'
 import { SiteService } from './site/site-service'
 import { openStore } from './store/store'
 
@@ -116,6 +117,11 @@ export function createCore(config: CoreConfig): Core {
     if (!site) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the site cannot be kept: see the status bar.')
     return site
   }
+  const sitePlan = site ? new SitePlanService({ store: store.open!, imports: site, now }) : null
+  const needSitePlan = (): SitePlanService => {
+    if (!sitePlan) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the site plan cannot be kept: see the status bar.')
+    return sitePlan
+  }
   const artifacts = store.open ? new ArtifactStore(store.open, config.dataDir, now) : null
   const needArtifacts = (): ArtifactStore => {
     if (!artifacts) throw new ContractFailure('UNAVAILABLE', 'The store is down, so no firmware can be kept for updates: see the status bar.')
@@ -210,7 +216,7 @@ export function createCore(config: CoreConfig): Core {
         return saved
       },
       'bench.deleteRecipe': ({ name }, context) => audit.perform({ actor: context.actor, action: 'delete recipe', target: name }, () => ({ deleted: needBench().firmware.deleteRecipe(name) })),
-      'bench.flash': ({ recipe, ports, firstSeq }, context) => needBench().flash(recipe, ports, firstSeq, context.actor),
+      'bench.flash': ({ recipe, ports, firstSeq, serials }, context) => needBench().flash(recipe, ports, firstSeq, context.actor, serials),
       'bench.cancel': ({ jobId }, context) => audit.perform({ actor: context.actor, action: 'cancel flashing', target: `job ${jobId}` }, () => needBench().cancel(jobId)),
       'bench.resume': ({ batchId }, context) => needBench().resume(batchId, context.actor),
       'bench.jobs': ({ limit }) => needBench().jobs(limit),
@@ -218,9 +224,28 @@ export function createCore(config: CoreConfig): Core {
       'bench.nextSeq': ({ recipe }) => needBench().nextSeq(recipe),
       'site.import': ({ fileName, data }, context) => {
         const bytes = new Uint8Array(Buffer.from(data, 'base64'))
-        return audit.perform({ actor: context.actor, action: 'import site', target: fileName, detail: `${bytes.length} bytes as a new site version` }, () => needSite().import(fileName, bytes, context.actor))
+        return audit.perform({ actor: context.actor, action: 'import site', target: fileName, detail: `${bytes.length} bytes as a new site version and plan revision` }, () => {
+          const version = needSite().import(fileName, bytes, context.actor)
+          needSitePlan().addImport(version)
+          return version
+        })
       },
       'site.current': () => needSite().current(),
+      'site.plan': () => needSitePlan().plan(),
+      'site.savePlan': ({ baseRevision, label, model }, context) =>
+        audit.perform({ actor: context.actor, action: 'save site plan', target: `revision ${baseRevision + 1}`, detail: label }, () => needSitePlan().savePlan(baseRevision, label, model, context.actor)),
+      'site.openPlan': ({ fileName, data }, context) => {
+        const bytes = new Uint8Array(Buffer.from(data, 'base64'))
+        return audit.perform({ actor: context.actor, action: 'open site plan', target: fileName, detail: `${bytes.length} bytes as a new plan revision` }, () => needSitePlan().openPlan(fileName, bytes, context.actor))
+      },
+      'site.catalogue': () => needSitePlan().catalogue(),
+      'site.saveCatalogue': ({ parts }, context) =>
+        audit.perform({ actor: context.actor, action: 'save catalogue', target: 'site catalogue', detail: Array.isArray(parts) ? `${parts.length} parts` : '' }, () => needSitePlan().saveCatalogue(parts, context.actor)),
+      'site.resetCatalogue': (_params, context) => audit.perform({ actor: context.actor, action: 'reset catalogue', target: 'site catalogue', detail: 'back to the built-in parts' }, () => needSitePlan().resetCatalogue()),
+      'site.coverage': ({ cellSizeM, targetHeightM }) => needSitePlan().coverage(cellSizeM, targetHeightM),
+      'site.placement': (request) => needSitePlan().placement(request),
+      'site.outputs': () => needSitePlan().outputs(),
+      'site.export': ({ kind, cellSizeM }, context) => needSitePlan().export(kind, cellSizeM, context.actor),
       'ota.importArtifact': ({ fileName, data, minimumVersion }, context) => {
         const bytes = new Uint8Array(Buffer.from(data, 'base64'))
         return audit.perform({ actor: context.actor, action: 'import update image', target: fileName, detail: `${bytes.length} bytes` }, () => needArtifacts().import(fileName, bytes, context.actor, minimumVersion))

@@ -114,6 +114,8 @@ export const benchParams = {
       ports: z.array(z.string().min(1).max(300)).min(1, 'Pick at least one port.').max(32),
       /** The first board's number in `{seq}`; the next boards count up. */
       firstSeq: z.number().int().min(0).max(99_999_999).default(1),
+      /** Each board's id, in port order, when the boards are the site plan's nodes; without, the recipe's pattern names them. */
+      serials: z.array(z.string().min(1).max(64)).max(32).optional(),
     })
     .strict(),
   cancel: z.object({ jobId: z.number().int().positive() }).strict(),

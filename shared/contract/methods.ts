@@ -5,7 +5,7 @@ import { benchParams, type FirmwareFile, type FlashJobRow, type PortRow, type Re
 import { fleetParams, type DeviceDetail, type SeriesPoints } from './fleet'
 import { settingLabels, settingsPatchSchema, type PublicSettings } from './settings'
 import { otaParams, rolloutId, rolloutRequest, type ArtifactView, type RolloutDetail, type RolloutPreview, type RolloutSummary } from './ota'
-import { siteParams, type SiteVersion } from './site'
+import { siteParams, sitePlanParams, type CatalogueView, type SiteCoverageView, type SiteExportFile, type SiteOutputs, type SitePlacementView, type SitePlanView, type SiteVersion } from './site'
 
 interface MethodSpec {
   /** Read-only methods change nothing; the headless host also serves them as `GET /api/<method>`. */
@@ -174,6 +174,66 @@ export const methods = {
     params: z.object({}).strict(),
     result: returns<SiteVersion | null>(),
     summary: 'The latest imported version of the site, or null before the first import.',
+  },
+  'site.plan': {
+    readOnly: true,
+    params: none,
+    result: returns<SitePlanView | null>(),
+    summary: 'The latest revision of the site plan (built from the latest import when there is none yet), or null before the first import.',
+  },
+  'site.savePlan': {
+    readOnly: false,
+    params: sitePlanParams.savePlan,
+    result: returns<SitePlanView>(),
+    summary: 'Save an edited site model as a new revision; refused when another revision was saved since the one it started from; audited.',
+  },
+  'site.openPlan': {
+    readOnly: false,
+    params: sitePlanParams.openPlan,
+    result: returns<SitePlanView>(),
+    summary: 'Open a saved site plan file as a new revision, refused with the field at fault when it is damaged; audited.',
+  },
+  'site.catalogue': {
+    readOnly: true,
+    params: none,
+    result: returns<CatalogueView>(),
+    summary: 'The parts the planner places: cameras, sensors, gateways, nodes and switches with their figures, power and price.',
+  },
+  'site.saveCatalogue': {
+    readOnly: false,
+    params: sitePlanParams.saveCatalogue,
+    result: returns<CatalogueView>(),
+    summary: "Replace the site's catalogue with an edited one, refused with every problem when a part is incomplete; audited.",
+  },
+  'site.resetCatalogue': {
+    readOnly: false,
+    params: none,
+    result: returns<CatalogueView>(),
+    summary: 'Go back to the built-in catalogue; audited.',
+  },
+  'site.coverage': {
+    readOnly: true,
+    params: sitePlanParams.coverage,
+    result: returns<SiteCoverageView>(),
+    summary: "Coverage of the latest plan: what each cell is seen by, DORI bands, gateways' signal and the blind spots with their area.",
+  },
+  'site.placement': {
+    readOnly: true,
+    params: sitePlanParams.placement,
+    result: returns<SitePlacementView>(),
+    summary: 'How many nodes close the gaps: a greedy cover over the free mounting points with its curve, and the exact optimum when small enough.',
+  },
+  'site.outputs': {
+    readOnly: true,
+    params: none,
+    result: returns<SiteOutputs>(),
+    summary: 'The planned devices with their gateway, power and zone, the bill of materials, network and power budget, all from the latest plan.',
+  },
+  'site.export': {
+    readOnly: true,
+    params: sitePlanParams.export,
+    result: returns<SiteExportFile>(),
+    summary: 'The bill of materials (CSV), topology or coverage diagram (SVG), commissioning report (PDF) or site plan file, from the latest plan.',
   },
   'ota.importArtifact': {
     readOnly: false,

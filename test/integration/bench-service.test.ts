@@ -75,6 +75,18 @@ describe('the bench station', () => {
     await until('the port gone', () => !ports.has('/dev/ttyACM0'), 3000)
   })
 
+  it('names boards after the site plan\'s nodes when asked, and refuses a name already given or one per two boards', async () => {
+    binding.register('/dev/ttyUSB6', new EmulatedBoard({ chip: 'ESP32-S2', paced: false, seed: 6 }))
+    binding.register('/dev/ttyUSB7', new EmulatedBoard({ chip: 'ESP32-S2', paced: false, seed: 7 }))
+    await expect(call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB6', '/dev/ttyUSB7'], serials: ['node-yard-1'] })).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining('one planned node per board') })
+    await expect(call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB6'], serials: ['node yard 1'] })).rejects.toMatchObject({ code: 'INVALID_PARAMS', message: expect.stringContaining('not a usable device id') })
+    await call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB6', '/dev/ttyUSB7'], serials: ['node-yard-1', 'node-gate-2'] })
+    await until('both done', () => jobOn('/dev/ttyUSB6')?.state === 'done' && jobOn('/dev/ttyUSB7')?.state === 'done')
+    expect([jobOn('/dev/ttyUSB6')?.serial, jobOn('/dev/ttyUSB7')?.serial]).toEqual(['node-yard-1', 'node-gate-2'])
+    await until('expected in the fleet', () => fleet.get('Plant1/node-gate-2')?.state === 'expected')
+    await expect(call('bench.flash', { recipe: 'blink', ports: ['/dev/ttyUSB6'], serials: ['node-yard-1'] })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('Pick a planned node that has not been flashed yet') })
+  })
+
   it('resets a board that runs its app into the bootloader by DTR/RTS, flashes it, and the fleet expects it', async () => {
     const board = new EmulatedBoard({ chip: 'ESP32-S2', startIn: 'app', paced: false, seed: 5 })
     binding.register('/dev/ttyUSB0', board)

@@ -45,6 +45,20 @@ function setup(overrides: Partial<Handlers> = {}) {
       throw new ContractFailure('INVALID_PARAMS', 'no')
     },
     'site.current': () => null,
+    'site.plan': () => null,
+    'site.savePlan': conflict,
+    'site.openPlan': () => {
+      throw new ContractFailure('INVALID_PARAMS', 'no')
+    },
+    'site.catalogue': () => ({ parts: [], source: 'built-in', editedAt: null }),
+    'site.saveCatalogue': () => {
+      throw new ContractFailure('INVALID_PARAMS', 'no')
+    },
+    'site.resetCatalogue': () => ({ parts: [], source: 'built-in', editedAt: null }),
+    'site.coverage': noPlan,
+    'site.placement': noPlan,
+    'site.outputs': noPlan,
+    'site.export': noPlan,
     'ota.importArtifact': () => {
       throw new ContractFailure('INVALID_PARAMS', 'no')
     },
@@ -59,6 +73,14 @@ function setup(overrides: Partial<Handlers> = {}) {
     ...overrides,
   }
   return { dispatch: createDispatcher(handlers, log), log }
+}
+
+function noPlan(): never {
+  throw new ContractFailure('NOT_FOUND', 'no site plan')
+}
+
+function conflict(): never {
+  throw new ContractFailure('CONFLICT', 'saved since')
 }
 
 function notFound(): never {

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { importSiteFile } from '../../electron/core/site/kml-import'
 import type { SiteModel } from '../../shared/domain/site/model'
-import { decodeSiteFile, encodeSiteFile, siteFileFormat, type SiteFileDecoded } from '../../shared/domain/site/site-file'
+import { decodeSiteFile, encodeSiteFile, readSiteModel, siteFileFormat, type SiteFileDecoded } from '../../shared/domain/site/site-file'
 import { siteFromFeatures } from '../../shared/domain/site/site-from-features'
 
 const meta = { savedAt: '2025-03-14T09:30:00.000Z', generator: 'ESP Fleet Console 0.1.0' }
@@ -128,6 +128,16 @@ describe('damaged plans are refused at the field at fault', () => {
       expect(refused(decodeSiteFile(tampered(change)))).toEqual({ ok: false, path, error: `The site file cannot be opened: ${path} ${problem}.` })
     })
   }
+})
+
+describe('a model sent by the screen rather than read from a file', () => {
+  it('is checked as a file\'s site is, named from the field it came in, and copied without what the screen hung on it', () => {
+    const decorated = { ...site, selection: ['yard'] }
+    expect(readSiteModel(decorated, 'model')).toEqual({ ok: true, site })
+    const gone = { ...site, mountingPoints: site.mountingPoints.slice(1) }
+    expect(readSiteModel(gone, 'model')).toEqual({ ok: false, path: 'model.devices[0].mountingPointId', error: 'model.devices[0].mountingPointId names mounting point "pole-1", which is not in the site.' })
+    expect(readSiteModel(null)).toEqual({ ok: false, path: 'site', error: 'site must be an object, not null.' })
+  })
 })
 
 describe('hostile files cost nothing and never throw', () => {

@@ -1,6 +1,6 @@
 import type { BindingInterface } from '@serialport/bindings-interface'
 import type { FlashJobRow, FlashJobState, ReadBackRegion } from '../../../shared/contract'
-import { nextSequence, serialFromPattern } from '../../../shared/domain/bench/recipe'
+import { checkDeviceId, nextSequence, serialFromPattern } from '../../../shared/domain/bench/recipe'
 import type { AuditLog } from '../audit-log'
 import type { EventHub } from '../event-hub'
 import { ContractFailure } from '../failure'
@@ -74,7 +74,8 @@ export class BenchService {
     this.ports.start()
   }
 
-  async flash(recipeName: string, ports: readonly string[], firstSeq: number, actor: string): Promise<{ batchId: number; jobIds: number[] }> {
+  /** `names`: each board's id from the site plan, in port order; without them the recipe's pattern numbers the boards from `firstSeq`. */
+  async flash(recipeName: string, ports: readonly string[], firstSeq: number, actor: string, names?: readonly string[]): Promise<{ batchId: number; jobIds: number[] }> {
     const recipe = this.firmware.recipe(recipeName)
     const regions = this.firmware.load(recipe)
     await this.ports.scan()
@@ -83,14 +84,17 @@ export class BenchService {
     const busy = ports.filter((port) => this.readingBack.has(port) || [...this.running.keys()].some((id) => this.rows.get(id)?.port === port))
     if (busy.length > 0) throw new ContractFailure('CONFLICT', `${busy.join(', ')} ${busy.length > 1 ? 'are' : 'is'} already being flashed.`)
     if (new Set(ports).size !== ports.length) throw new ContractFailure('INVALID_PARAMS', 'A port is listed twice.')
-    const serials = ports.map((_, index) => serialFromPattern(recipe.serialPattern, firstSeq + index))
+    if (names && names.length !== ports.length) throw new ContractFailure('INVALID_PARAMS', `${ports.length} port(s) but ${names.length} planned node name(s): pick one planned node per board.`)
+    if (names && new Set(names).size !== names.length) throw new ContractFailure('INVALID_PARAMS', 'A planned node is listed twice: each board needs its own.')
+    const serials = ports.map((_, index) => (names ? checkDeviceId(names[index]!) : serialFromPattern(recipe.serialPattern, firstSeq + index)))
     const bad = serials.find((serial) => !serial.ok)
     if (bad && !bad.ok) throw new ContractFailure('INVALID_PARAMS', bad.error)
     // One identity per board: a serial already flashed onto a board is not handed out again.
     const taken = this.options.store.db.prepare(`SELECT serial, mac FROM flash_jobs WHERE state = 'done' AND serial = ?`)
     const reused = serials.map((serial) => taken.get((serial as { serial: string }).serial) as { serial: string; mac: string | null } | undefined).find(Boolean)
     if (reused) {
-      throw new ContractFailure('CONFLICT', `${reused.serial} was already given to a board${reused.mac ? ` (MAC ${reused.mac})` : ''}. Start from board ${this.nextSeq(recipeName).firstSeq}, or change the serial-number pattern.`)
+      const remedy = names ? 'Pick a planned node that has not been flashed yet.' : `Start from board ${this.nextSeq(recipeName).firstSeq}, or change the serial-number pattern.`
+      throw new ContractFailure('CONFLICT', `${reused.serial} was already given to a board${reused.mac ? ` (MAC ${reused.mac})` : ''}. ${remedy}`)
     }
 
     const db = this.options.store.db

@@ -201,4 +201,28 @@ export const migrations: Migration[] = [
       CREATE INDEX ota_rollout_log_by_rollout ON ota_rollout_log (rollout_id, id);
     `,
   },
+  {
+    version: 9,
+    name: 'site: revisions of the site plan, and the edited catalogue',
+    sql: `
+      -- Every save is a revision: the whole model, so any revision can be looked at or opened again alone.
+      CREATE TABLE site_plans (
+        revision INTEGER PRIMARY KEY,
+        saved_at INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        label TEXT NOT NULL,
+        -- The import the plan was built from; null for edits and opened files.
+        source_version INTEGER,
+        model TEXT NOT NULL,
+        report TEXT
+      );
+      -- The site's own copy of the catalogue; no row means the built-in one.
+      CREATE TABLE site_catalogue (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        parts TEXT NOT NULL,
+        edited_at INTEGER NOT NULL,
+        operator TEXT NOT NULL
+      );
+    `,
+  },
 ]

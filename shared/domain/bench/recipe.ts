@@ -121,7 +121,11 @@ function partitionAt(table: PartitionTable, offset: number): Partition | undefin
  */
 export function serialFromPattern(pattern: string, sequence: number): { ok: true; serial: string } | { ok: false; error: string } {
   if (!/\{seq(:\d+)?\}/.test(pattern)) return { ok: false, error: `The serial-number pattern "${pattern}" has no {seq}: every board would get the same identity.` }
-  const serial = pattern.replace(/\{seq(?::(\d+))?\}/g, (_, width: string | undefined) => String(sequence).padStart(Number(width ?? 0), '0'))
+  return checkDeviceId(pattern.replace(/\{seq(?::(\d+))?\}/g, (_, width: string | undefined) => String(sequence).padStart(Number(width ?? 0), '0')))
+}
+
+/** A board's identity becomes its Sparkplug edge node id and its NVS key: a short, plain name. */
+export function checkDeviceId(serial: string): { ok: true; serial: string } | { ok: false; error: string } {
   if (!/^[A-Za-z0-9._-]{1,32}$/.test(serial)) return { ok: false, error: `"${serial}" is not a usable device id: use 1–32 letters, digits, '.', '_' or '-'.` }
   return { ok: true, serial }
 }

@@ -300,6 +300,20 @@ export function decodeSiteFile(source: string): SiteFileDecoded {
 }
 
 /**
+ * A site model that arrives as a message rather than a file (the screen saving its edited copy): the checks a
+ * file's `site` field gets, refusals naming the field under `root` ("model.zones[2].polygon"), and a fresh
+ * copy holding the model's own fields only. Never throws on any JSON value.
+ */
+export function readSiteModel(value: unknown, root = 'site'): { ok: true; site: SiteModel } | { ok: false; error: string; path: string } {
+  try {
+    return { ok: true, site: readSite(value, root) }
+  } catch (error) {
+    if (error instanceof FileProblem) return { ok: false, error: `${error.path} ${error.problem}.`, path: error.path }
+    throw error
+  }
+}
+
+/**
  * The file's text: the site as `decodeSiteFile` reads it, fields in a fixed order and indented so that two
  * saves of one plan diff cleanly. Only the model's own fields are written. Throws when the site could not be
  * opened again (a NaN coordinate, a device on a mounting point that is gone): saving it would lose the plan

@@ -585,7 +585,8 @@ interface Build {
 }
 
 /** Unlike `normalise`, keeps "W2" whole: ids are read by people, and "w-2" is not what the file said. */
-function slug(text: string): string {
+/** Plain lower-case letters, digits and dashes: for ids and file names, whatever the name holds. */
+export function slug(text: string): string {
   const plain = text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
   return plain.replace(/[^a-z0-9]+/g, '-').replace(/^-+/, '').slice(0, 48).replace(/-+$/, '')
 }
