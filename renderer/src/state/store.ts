@@ -4,12 +4,13 @@ import type { Bridge } from '../bridge'
 import { createBenchSlice, type BenchSlice } from '../features/bench/bench-slice'
 import { createFleetSlice, type FleetSlice } from '../features/fleet/fleet-slice'
 import { createSettingsSlice, type SettingsSlice } from '../features/settings/settings-slice'
+import { createPlanSlice, type SitePlanSlice } from '../features/site/plan-slice'
 import { createSiteSlice, type SiteSlice } from '../features/site/site-slice'
 import { createUpdatesSlice, type UpdatesSlice } from '../features/updates/updates-slice'
 import { createShellSlice, type ShellSlice } from '../shell/shell-slice'
 import { createSystemSlice, type SystemSlice } from '../shell/system-slice'
 
-export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice & BenchSlice & SiteSlice & UpdatesSlice
+export type ConsoleState = ShellSlice & SystemSlice & SettingsSlice & FleetSlice & BenchSlice & SiteSlice & SitePlanSlice & UpdatesSlice
 
 /** Each slice gets the whole store's set/get and the bridge its actions call. */
 export type Slice<T> = (bridge: Bridge) => StateCreator<ConsoleState, [], [], T>
@@ -24,6 +25,7 @@ export function createConsoleStore(bridge: Bridge): ConsoleStore {
     ...createFleetSlice(bridge)(...a),
     ...createBenchSlice(bridge)(...a),
     ...createSiteSlice(bridge)(...a),
+    ...createPlanSlice(bridge)(...a),
     ...createUpdatesSlice(bridge)(...a),
   }))
 }

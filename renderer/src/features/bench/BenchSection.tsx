@@ -5,6 +5,7 @@ import { FirmwarePanel } from './FirmwarePanel'
 import { FlashPanel } from './FlashPanel'
 import { JobLog } from './JobLog'
 import { JobsPanel } from './JobsPanel'
+import { PlannedNodesPanel } from './PlannedNodesPanel'
 import { PortsPanel } from './PortsPanel'
 import { RecipePanel } from './RecipePanel'
 
@@ -15,10 +16,12 @@ import { RecipePanel } from './RecipePanel'
  */
 export function BenchSection() {
   const loadBench = useConsole((state) => state.loadBench)
-  // Files and recipes may have changed from another screen or another operator since the last visit.
+  const loadPlan = useConsole((state) => state.loadPlan)
+  // Files, recipes and the site plan may have changed from another screen or another operator since the last visit.
   useEffect(() => {
     void loadBench()
-  }, [loadBench])
+    void loadPlan()
+  }, [loadBench, loadPlan])
 
   return (
     <section className="bench" aria-labelledby="bench-title">
@@ -33,6 +36,7 @@ export function BenchSection() {
           <JobsPanel />
         </div>
         <div className="bench-column">
+          <PlannedNodesPanel />
           <FirmwarePanel />
           <RecipePanel />
         </div>

@@ -3,6 +3,7 @@ import { useConsole } from '../../state/store'
 import { flashBlocker, portsToFlash } from './bench-model'
 import { draftMatches, identitiesFor } from './recipe-draft'
 import { BenchMessage } from './BenchMessage'
+import { nextPlannedIds, plannedNodes, plannedSummary } from '../site/planned-nodes'
 
 /** The one button that starts a batch, and what it will do: which board gets which identity. */
 export function FlashPanel() {
@@ -19,12 +20,21 @@ export function FlashPanel() {
   const error = useConsole((state) => state.benchFlashError)
   const note = useConsole((state) => state.benchFlashNote)
   const flash = useConsole((state) => state.flash)
+  const namesFromPlan = useConsole((state) => state.benchNamesFromPlan)
+  const setNamesFromPlan = useConsole((state) => state.setNamesFromPlan)
+  const outputs = useConsole((state) => state.outputs)
+  const fleetRows = useConsole((state) => state.fleetRows)
   // The text while it is being typed: an emptied field must not snap back to a number mid-edit.
   const [typing, setTyping] = useState<string | null>(null)
 
   const recipe = recipes.find((item) => item.name === recipeName)
   const targets = useMemo(() => portsToFlash(selected, ports, jobs), [selected, ports, jobs])
-  const identities = useMemo(() => (recipe ? identitiesFor(targets, recipe.serialPattern, firstSeq) : []), [recipe, targets, firstSeq])
+  const planned = useMemo(() => plannedNodes(outputs, fleetRows, jobs), [outputs, fleetRows, jobs])
+  const identities = useMemo(() => {
+    if (!namesFromPlan) return recipe ? identitiesFor(targets, recipe.serialPattern, firstSeq) : []
+    const names = nextPlannedIds(planned, targets.length)
+    return targets.map((port, index) => ({ port, serial: names[index] ?? null }))
+  }, [namesFromPlan, planned, recipe, targets, firstSeq])
   const blocker = flashBlocker({
     connected,
     recipe: recipeName,
@@ -39,7 +49,13 @@ export function FlashPanel() {
     <section className="bench-panel bench-flash" aria-labelledby="bench-flash-title">
       <h3 id="bench-flash-title">Flash</h3>
       <div className="bench-flash-row">
-        <label className="bench-field">
+        {planned.length > 0 && (
+          <label className="bench-check">
+            <input type="checkbox" checked={namesFromPlan} onChange={(event) => setNamesFromPlan(event.target.checked)} data-testid="flash-names-from-plan" />
+            Name the boards after the site plan's nodes <span className="hint">{plannedSummary(planned)}</span>
+          </label>
+        )}
+        <label className="bench-field" hidden={namesFromPlan}>
           Number of the first board <span className="hint">{'{seq}'} in the serial-number pattern; the next boards count up</span>
           <input
             type="number"
@@ -68,7 +84,7 @@ export function FlashPanel() {
         <ol className="bench-identities" aria-label="Which board gets which identity">
           {identities.map(({ port, serial }) => (
             <li key={port}>
-              <span className="mono">{port}</span> → {serial === null ? <span className="error">no identity: fix the serial-number pattern</span> : <strong>{serial}</strong>}
+              <span className="mono">{port}</span> → {serial === null ? <span className="error">{namesFromPlan ? 'no planned node left to flash' : 'no identity: fix the serial-number pattern'}</span> : <strong>{serial}</strong>}
             </li>
           ))}
         </ol>

@@ -16,3 +16,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
 export function base64Length(size: number): number {
   return Math.ceil(size / 3) * 4
 }
+
+/** The bytes of base64 text from the core (a coverage raster, an exported file), in a fresh ArrayBuffer. */
+export function base64ToBytes(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64)
+  const bytes = new Uint8Array(text.length)
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i)
+  return bytes
+}

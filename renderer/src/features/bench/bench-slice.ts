@@ -1,6 +1,7 @@
 import type { FirmwareFile, FlashJobRow, PortRow, Recipe, StreamDiff } from '../../../../shared/contract'
 import { BridgeError } from '../../bridge'
 import type { Slice } from '../../state/store'
+import { nextPlannedIds, plannedNodes } from '../site/planned-nodes'
 import { bytesToBase64 } from './base64'
 import { mergeKeyed } from '../../state/merge-keyed'
 import { formatBytes, freePortPaths, newlyFinished, portsToFlash, pruneSelection, toggleInSelection, type JobRows, type PortRows } from './bench-model'
@@ -60,6 +61,8 @@ export interface BenchSlice {
   benchRecipeSaving: boolean
   /** The number `{seq}` gives the first board of the next batch. */
   benchFirstSeq: number
+  /** Name the next batch's boards after the site plan's nodes not flashed yet, instead of the recipe's pattern. */
+  benchNamesFromPlan: boolean
   benchFlashing: boolean
   benchFlashError: string | null
   benchFlashNote: string | null
@@ -91,6 +94,7 @@ export interface BenchSlice {
   deleteRecipe(name: string): Promise<BenchOutcome>
 
   setFirstSeq(seq: number): void
+  setNamesFromPlan(on: boolean): void
   flash(): Promise<void>
   cancelFlashJob(jobId: number): Promise<BenchOutcome>
   resumeBatch(batchId: number): Promise<BenchOutcome>
@@ -163,6 +167,7 @@ export const createBenchSlice: Slice<BenchSlice> = (bridge) => (set, get) => {
     benchRecipeNote: null,
     benchRecipeSaving: false,
     benchFirstSeq: 1,
+    benchNamesFromPlan: false,
     benchFlashing: false,
     benchFlashError: null,
     benchFlashNote: null,
@@ -298,19 +303,25 @@ export const createBenchSlice: Slice<BenchSlice> = (bridge) => (set, get) => {
       }
     },
 
+    setNamesFromPlan: (on) => set({ benchNamesFromPlan: on, benchFlashError: null }),
     setFirstSeq: (seq) => set({ benchFirstSeq: Number.isFinite(seq) ? Math.min(99_999_999, Math.max(0, Math.trunc(seq))) : 1 }),
     flash: async () => {
       const state = get()
       const recipe = state.benchRecipe
       const ports = portsToFlash(state.benchSelected, state.benchPorts, state.benchJobs)
       if (!recipe || ports.length === 0 || state.benchFlashing) return
+      const serials = state.benchNamesFromPlan ? nextPlannedIds(plannedNodes(state.outputs, state.fleetRows, state.benchJobs), ports.length) : undefined
+      if (serials && serials.length < ports.length) {
+        set({ benchFlashError: `The site plan has ${serials.length === 0 ? 'no' : `only ${serials.length}`} node${serials.length === 1 ? '' : 's'} left to flash for ${ports.length} board${ports.length === 1 ? '' : 's'}: tick fewer ports, or name the boards by the recipe's pattern.` })
+        return
+      }
       set({ benchFlashing: true, benchFlashError: null, benchFlashNote: null })
       try {
-        const { batchId, jobIds } = await bridge.call('bench.flash', { recipe, ports, firstSeq: state.benchFirstSeq })
+        const { batchId, jobIds } = await bridge.call('bench.flash', { recipe, ports, firstSeq: state.benchFirstSeq, ...(serials ? { serials } : {}) })
         // The next batch carries on numbering, so no two boards get one identity.
         set((current) => ({
           benchSelected: [],
-          benchFirstSeq: current.benchFirstSeq + ports.length,
+          benchFirstSeq: serials ? current.benchFirstSeq : current.benchFirstSeq + ports.length,
           benchFlashNote: `Batch ${batchId} started: ${jobIds.length} ${jobIds.length === 1 ? 'board' : 'boards'} with "${recipe}". Follow them under Jobs.`,
         }))
       } catch (error) {

@@ -4,6 +4,7 @@ import { useConsole } from '../../state/store'
 import { DeviceView } from './DeviceView'
 import { createVisibleRowsSelector, groupsOf } from './fleet-model'
 import { FleetTable } from './FleetTable'
+import { PlannedStrip } from './PlannedStrip'
 import { StateChips } from './StateChips'
 
 export function FleetSection() {
@@ -38,6 +39,7 @@ function FleetOverview(props: { focusTable: boolean }) {
         <h2 id="fleet-title">Fleet</h2>
         <StateChips />
       </header>
+      <PlannedStrip />
       <FleetToolbar shown={visible.length} total={total} />
       <FleetTable rows={visible} focusOnMount={props.focusTable}>
         <NoMatch />

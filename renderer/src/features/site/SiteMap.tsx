@@ -1,23 +1,47 @@
-import { useEffect, useRef, useState } from 'react'
-import { useConsole } from '../../state/store'
-import { readPalette, SiteMapView } from './site-map-view'
+import { useCallback, useContext, useEffect, useRef, useState, type KeyboardEvent } from 'react'
+import { StoreContext, useConsole } from '../../state/store'
+import { readPalette } from './map-palette'
+import { itemKey } from './map-plan-features'
+import { SiteEditToolbar, siteTools } from './SiteEditToolbar'
+import { SiteMapLayers } from './SiteMapLayers'
+import { SiteMapView } from './site-map-view'
+import './site-map.css'
 
 /**
- * The map of the site on screen. The MapLibre map is made once per mount and told about changes from
- * effects; React renders only the container and a line of trouble, never the map's insides.
- * `data-features` on the container is the number of features drawn, set once the map has drawn them.
+ * The map of the site on screen, with the plan's layers, their legend and the editing tools over it. The
+ * MapLibre map is made once per mount and told about changes from effects; React renders only the
+ * container, the controls over it and a line of trouble, never the map's insides.
+ *
+ * On the container, for tests and tools: `data-features` (imported features drawn) once `data-version` is
+ * drawn; `data-plan-revision` once that revision's model is drawn, with `data-zones`, `data-obstructions`,
+ * `data-mounting-points`, `data-devices` and `data-links`; `data-coverage-revision` once its coverage is
+ * drawn, with `data-coverage-cells` (cells of a class, not outside), `data-radio-cells` and
+ * `data-blind-spots`; `data-tool` and `data-selection` as the store has them.
  */
 export function SiteMap() {
   const site = useConsole((state) => state.site)
   const focus = useConsole((state) => state.siteFocus)
   const focusSiteFeature = useConsole((state) => state.focusSiteFeature)
+  const revision = useConsole((state) => state.plan?.revision ?? null)
+  const model = useConsole((state) => state.planHistory?.site ?? null)
+  const parts = useConsole((state) => state.catalogue?.parts ?? null)
+  const outputs = useConsole((state) => state.outputs)
+  const coverage = useConsole((state) => state.coverage)
+  const layers = useConsole((state) => state.siteLayers)
+  const selection = useConsole((state) => state.siteSelection)
+  const tool = useConsole((state) => state.siteTool)
+  const blindSpotFocus = useConsole((state) => state.siteBlindSpotFocus)
+  const selectSiteItem = useConsole((state) => state.selectSiteItem)
+  const setSiteTool = useConsole((state) => state.setSiteTool)
+  const editPlan = useConsole((state) => state.editPlan)
+  const store = useContext(StoreContext)
   const container = useRef<HTMLDivElement>(null)
   const view = useRef<SiteMapView | null>(null)
   const [trouble, setTrouble] = useState<string | null>(null)
 
   useEffect(() => {
     const element = container.current
-    if (!element) return
+    if (!element || !store) return
     let created: SiteMapView
     try {
       created = new SiteMapView(element, {
@@ -27,6 +51,34 @@ export function SiteMap() {
         },
         picked: (feature) => focusSiteFeature(feature),
         failed: (message) => setTrouble(message),
+        planRendered: (drawn) => {
+          if (!drawn) {
+            delete element.dataset.planRevision
+            return
+          }
+          element.dataset.zones = String(drawn.zones)
+          element.dataset.obstructions = String(drawn.obstructions)
+          element.dataset.mountingPoints = String(drawn.mountingPoints)
+          element.dataset.devices = String(drawn.devices)
+          element.dataset.links = String(drawn.links)
+          element.dataset.planRevision = String(drawn.revision)
+        },
+        coverageRendered: (drawn) => {
+          if (!drawn) {
+            delete element.dataset.coverageRevision
+            return
+          }
+          element.dataset.coverageCells = String(drawn.cells)
+          element.dataset.radioCells = String(drawn.radioCells)
+          element.dataset.blindSpots = String(drawn.blindSpots)
+          element.dataset.coverageRevision = String(drawn.revision)
+        },
+        selected: (selection) => selectSiteItem(selection),
+        // The store applies the edit at once (or refuses it): the map draws whatever it now holds.
+        edited: (edit) => {
+          editPlan(edit)
+          return store.getState().planHistory?.site ?? null
+        },
       })
     } catch (error) {
       // No WebGL (switched off, or a remote desktop without it): the report beside still says everything.
@@ -41,10 +93,9 @@ export function SiteMap() {
       observer.disconnect()
       view.current = null
       created.destroy()
-      delete element.dataset.features
-      delete element.dataset.version
+      for (const name of ['features', 'version', 'planRevision', 'coverageRevision']) delete element.dataset[name]
     }
-  }, [focusSiteFeature])
+  }, [focusSiteFeature, selectSiteItem, editPlan, store])
 
   useEffect(() => {
     const element = container.current
@@ -58,9 +109,70 @@ export function SiteMap() {
     if (focus) void view.current?.focus(focus.feature)
   }, [focus])
 
+  useEffect(() => {
+    if (!view.current) return
+    delete container.current?.dataset.planRevision
+    void view.current.showPlan(model && revision !== null ? { revision, site: model, catalogue: parts, outputs } : null)
+  }, [revision, model, parts, outputs])
+
+  useEffect(() => {
+    if (!view.current) return
+    delete container.current?.dataset.coverageRevision
+    void view.current.showCoverage(coverage)
+  }, [coverage])
+
+  useEffect(() => {
+    void view.current?.setLayers(layers)
+  }, [layers])
+
+  useEffect(() => {
+    void view.current?.setSelection(selection)
+  }, [selection])
+
+  useEffect(() => {
+    view.current?.setTool(tool)
+  }, [tool])
+
+  useEffect(() => {
+    void view.current?.focusBlindSpot(blindSpotFocus?.id ?? null)
+  }, [blindSpotFocus])
+
+  const deleteSelection = useCallback(() => {
+    if (!selection || !store) return
+    editPlan({ op: 'delete', collection: selection.collection, id: selection.id })
+    // A refused delete (a mounting point still carrying devices) keeps the selection, and says why.
+    const after = store.getState().planHistory?.site
+    if (after && !after[selection.collection].some((item) => item.id === selection.id)) selectSiteItem(null)
+  }, [selection, store, editPlan, selectSiteItem])
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (!model || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return
+    const key = event.key
+    const shortcut = siteTools.find((t) => t.key.toLowerCase() === key.toLowerCase())
+    if (shortcut) setSiteTool(shortcut.tool)
+    else if (key === 'Escape') {
+      view.current?.cancelGesture()
+      if (tool !== 'select') setSiteTool('select')
+      else if (selection) selectSiteItem(null)
+      else return
+    } else if ((key === 'Delete' || key === 'Backspace') && selection) deleteSelection()
+    else return
+    event.preventDefault()
+  }
+
   return (
-    <div className="site-map-frame">
-      <div ref={container} className="site-map" data-testid="site-map" role="region" aria-label="Site map" />
+    // Keys reach the frame from the map's canvas and from the tools over it, wherever the focus is inside.
+    <div
+      className="site-map-frame"
+      onKeyDown={onKeyDown}
+      onMouseDownCapture={(event) => {
+        // A click on the map gives it the keyboard, so M, W, Delete and Escape work right after it.
+        if (event.target instanceof HTMLCanvasElement) event.target.focus({ preventScroll: true })
+      }}
+    >
+      <div ref={container} className="site-map" data-testid="site-map" data-tool={tool} data-selection={selection ? itemKey(selection) : undefined} role="region" aria-label="Site map" />
+      {model && <SiteEditToolbar onDelete={deleteSelection} />}
+      {model && <SiteMapLayers />}
       {trouble && (
         <p className="site-map-trouble error" role="alert">
           {trouble}

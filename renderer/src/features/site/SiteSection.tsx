@@ -1,25 +1,33 @@
 import { lazy, Suspense, useEffect } from 'react'
 import { useConsole } from '../../state/store'
+import { PlanPanel } from './PlanPanel'
+import { PlanToolbar } from './PlanToolbar'
 import { SiteImportControl } from './SiteImportControl'
-import { SiteReport } from './SiteReport'
 import { siteSummary } from './site-slice'
 
 // MapLibre is most of the renderer's weight: load it when there is a site to draw, not for every screen.
 const SiteMap = lazy(() => import('./SiteMap').then((module) => ({ default: module.SiteMap })))
 
 /**
- * The site plan as imported from survey files: the map on one side, what the import kept and skipped
- * (and why) on the other, the import control above both.
+ * The site plan: the map on one side; on the other, what the import kept and skipped (and why) and all
+ * that is worked out from the plan (coverage, placement, network, power, bill of materials, exports). The
+ * import control and the plan's revision with undo and redo above both.
  */
 export function SiteSection() {
   const site = useConsole((state) => state.site)
   const known = useConsole((state) => state.siteKnown)
   const loadError = useConsole((state) => state.siteLoadError)
   const loadSite = useConsole((state) => state.loadSite)
+  const loadPlan = useConsole((state) => state.loadPlan)
+  const siteVersion = site?.version ?? null
   // Another operator may have imported a new version since this screen was last open.
   useEffect(() => {
     void loadSite()
   }, [loadSite])
+  // Each import makes a new revision of the plan: the one on screen follows the version on screen.
+  useEffect(() => {
+    if (siteVersion !== null) void loadPlan()
+  }, [siteVersion, loadPlan])
 
   return (
     <section className="site" aria-labelledby="site-title">
@@ -40,12 +48,15 @@ export function SiteSection() {
         </p>
       )}
       {site ? (
-        <div className="site-columns">
-          <Suspense fallback={<div className="site-map-frame" aria-busy="true" />}>
-            <SiteMap />
-          </Suspense>
-          <SiteReport site={site} />
-        </div>
+        <>
+          <PlanToolbar />
+          <div className="site-columns site-plan-columns">
+            <Suspense fallback={<div className="site-map-frame" aria-busy="true" />}>
+              <SiteMap />
+            </Suspense>
+            <PlanPanel site={site} />
+          </div>
+        </>
       ) : known ? (
         <SiteEmpty />
       ) : (
