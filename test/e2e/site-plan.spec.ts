@@ -182,3 +182,50 @@ test('plans a site: coverage, gaps closed by placement, undo and redo, exports, 
 
   expect(pageErrors).toEqual([])
 })
+
+test('draws on the map: a mounting point and a wall added with the tools, deleted, and taken back with undo', async ({ page, host, pageErrors }) => {
+  test.setTimeout(120_000)
+  await page.goto(`${host.url}#site`)
+  await page.getByTestId('site-import').setInputFiles(survey)
+  await expect(revision(page)).toHaveText('1')
+  const map = page.getByTestId('site-map')
+  await expect(map).toHaveAttribute('data-plan-revision', '1', { timeout: 20_000 })
+  const mounts = Number(await map.getAttribute('data-mounting-points'))
+  const walls = Number(await map.getAttribute('data-obstructions'))
+  const canvas = map.locator('canvas')
+  const box = (await canvas.boundingBox())!
+  const at = (fx: number, fy: number) => ({ x: box.width * fx, y: box.height * fy })
+
+  // M, then a click: a new mounting point where the click was, saved as revision 2.
+  await canvas.click({ position: at(0.5, 0.5) })
+  await page.keyboard.press('m')
+  await expect(map).toHaveAttribute('data-tool', 'add-mounting-point')
+  await canvas.click({ position: at(0.42, 0.55) })
+  await expect(revision(page)).toHaveText('2')
+  await expect(map).toHaveAttribute('data-mounting-points', String(mounts + 1))
+
+  // W, then two clicks: a wall from one to the other.
+  await page.getByTestId('site-tool-add-wall').click()
+  await canvas.click({ position: at(0.3, 0.4) })
+  await canvas.click({ position: at(0.3, 0.6) })
+  await expect(revision(page)).toHaveText('3')
+  await expect(map).toHaveAttribute('data-obstructions', String(walls + 1))
+
+  // The new wall is selected; Escape is back to selecting, and Delete removes it.
+  await expect(map).toHaveAttribute('data-selection', /^obstructions:/)
+  await page.keyboard.press('Escape')
+  await expect(map).toHaveAttribute('data-tool', 'select')
+  await expect(map).toHaveAttribute('data-selection', /^obstructions:/)
+  await page.keyboard.press('Delete')
+  await expect(revision(page)).toHaveText('4')
+  await expect(map).toHaveAttribute('data-obstructions', String(walls))
+
+  // Undo twice: the wall is back, then gone again with its own undo; the mounting point stays.
+  await page.keyboard.press('Control+z')
+  await expect(map).toHaveAttribute('data-obstructions', String(walls + 1))
+  await page.keyboard.press('Control+z')
+  await expect(map).toHaveAttribute('data-obstructions', String(walls))
+  await expect(map).toHaveAttribute('data-mounting-points', String(mounts + 1))
+  await screenshotWhole(page, 'site-drawn.png')
+  expect(pageErrors).toEqual([])
+})
