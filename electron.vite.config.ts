@@ -14,6 +14,8 @@ export default defineConfig({
           index: resolve('electron/main/index.ts'),
           server: resolve('electron/server/cli.ts'),
           flash: resolve('electron/server/flash-cli.ts'),
+          // Both hosts start it as a worker thread from beside themselves: see CoreConfig.siteWorker.
+          'site-worker': resolve('electron/core/site/site-worker.ts'),
         },
       },
     },

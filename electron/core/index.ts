@@ -1,4 +1,4 @@
-import { publicSettings, type Health, type ServiceName, type ServiceState } from '../../shared/contract'
+import { publicSettings, type CatalogueView, type Health, type ServiceName, type ServiceState, type SitePlanView } from '../../shared/contract'
 import { AuditLog } from './audit-log'
 import type { BindingInterface } from '@serialport/bindings-interface'
 import { BenchService } from './bench/bench-service'
@@ -17,6 +17,7 @@ import { lanAddress } from './ota/lan-address'
 import { OtaService } from './ota/ota-service'
 import { SitePlanService } from './site/site-plan-service'
 import { SiteService } from './site/site-service'
+import { SiteWorkerClient } from './site/site-worker-client'
 import { openStore } from './store/store'
 
 export type { CallContext, Dispatch } from './dispatcher'
@@ -41,6 +42,11 @@ export interface CoreConfig {
   serialPorts?: readonly string[]
   /** Another serialport binding for the bench (emulated boards in tests). */
   serialBinding?: BindingInterface
+  /**
+   * The built site worker (out/main/site-worker.js), which computes coverage and placement and reads site
+   * files off the core's thread. Absent when the core runs from TypeScript: the worker then runs its source.
+   */
+  siteWorker?: URL
   now?: () => number
 }
 
@@ -112,15 +118,25 @@ export function createCore(config: CoreConfig): Core {
         ...(config.serialBinding ? { binding: config.serialBinding } : {}),
       })
     : null
-  const site = store.open ? new SiteService(store.open, now) : null
+  const siteWorker = new SiteWorkerClient({ log, ...(config.siteWorker ? { entry: config.siteWorker } : {}) })
+  const site = store.open ? new SiteService(store.open, now, siteWorker) : null
   const needSite = (): SiteService => {
     if (!site) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the site cannot be kept: see the status bar.')
     return site
   }
-  const sitePlan = site ? new SitePlanService({ store: store.open!, imports: site, now }) : null
+  const sitePlan = site ? new SitePlanService({ store: store.open!, imports: site, now, worker: siteWorker }) : null
   const needSitePlan = (): SitePlanService => {
     if (!sitePlan) throw new ContractFailure('UNAVAILABLE', 'The store is down, so the site plan cannot be kept: see the status bar.')
     return sitePlan
+  }
+  // Other screens showing the plan reload when someone else changed it (after the change and its audit entry are kept).
+  const siteChanged = (plan: SitePlanView, operator: string): SitePlanView => {
+    events.emit('site.changed', { revision: plan.revision, what: 'plan', operator, label: plan.label })
+    return plan
+  }
+  const catalogueChanged = (catalogue: CatalogueView, operator: string, label: string): CatalogueView => {
+    events.emit('site.changed', { revision: sitePlan?.plan()?.revision ?? 0, what: 'catalogue', operator, label })
+    return catalogue
   }
   const artifacts = store.open ? new ArtifactStore(store.open, config.dataDir, now) : null
   const needArtifacts = (): ArtifactStore => {
@@ -222,26 +238,30 @@ export function createCore(config: CoreConfig): Core {
       'bench.jobs': ({ limit }) => needBench().jobs(limit),
       'bench.readBack': ({ jobId }) => needBench().readBack(jobId),
       'bench.nextSeq': ({ recipe }) => needBench().nextSeq(recipe),
-      'site.import': ({ fileName, data }, context) => {
+      'site.import': async ({ fileName, data }, context) => {
         const bytes = new Uint8Array(Buffer.from(data, 'base64'))
-        return audit.perform({ actor: context.actor, action: 'import site', target: fileName, detail: `${bytes.length} bytes as a new site version and plan revision` }, () => {
-          const version = needSite().import(fileName, bytes, context.actor)
-          needSitePlan().addImport(version)
-          return version
+        // Read off the core's thread first; the version, its plan revision and the audit entry land together or not at all.
+        const file = await needSite().read(fileName, bytes)
+        const { version, plan } = audit.perform({ actor: context.actor, action: 'import site', target: fileName, detail: `${bytes.length} bytes as a new site version and plan revision` }, () => {
+          const kept = needSite().keep(file, context.actor)
+          return { version: kept, plan: needSitePlan().addImport(kept) }
         })
+        siteChanged(plan, context.actor)
+        return version
       },
       'site.current': () => needSite().current(),
       'site.plan': () => needSitePlan().plan(),
       'site.savePlan': ({ baseRevision, label, model }, context) =>
-        audit.perform({ actor: context.actor, action: 'save site plan', target: `revision ${baseRevision + 1}`, detail: label }, () => needSitePlan().savePlan(baseRevision, label, model, context.actor)),
+        siteChanged(audit.perform({ actor: context.actor, action: 'save site plan', target: `revision ${baseRevision + 1}`, detail: label }, () => needSitePlan().savePlan(baseRevision, label, model, context.actor)), context.actor),
       'site.openPlan': ({ fileName, data }, context) => {
         const bytes = new Uint8Array(Buffer.from(data, 'base64'))
-        return audit.perform({ actor: context.actor, action: 'open site plan', target: fileName, detail: `${bytes.length} bytes as a new plan revision` }, () => needSitePlan().openPlan(fileName, bytes, context.actor))
+        return siteChanged(audit.perform({ actor: context.actor, action: 'open site plan', target: fileName, detail: `${bytes.length} bytes as a new plan revision` }, () => needSitePlan().openPlan(fileName, bytes, context.actor)), context.actor)
       },
       'site.catalogue': () => needSitePlan().catalogue(),
       'site.saveCatalogue': ({ parts }, context) =>
-        audit.perform({ actor: context.actor, action: 'save catalogue', target: 'site catalogue', detail: Array.isArray(parts) ? `${parts.length} parts` : '' }, () => needSitePlan().saveCatalogue(parts, context.actor)),
-      'site.resetCatalogue': (_params, context) => audit.perform({ actor: context.actor, action: 'reset catalogue', target: 'site catalogue', detail: 'back to the built-in parts' }, () => needSitePlan().resetCatalogue()),
+        catalogueChanged(audit.perform({ actor: context.actor, action: 'save catalogue', target: 'site catalogue', detail: Array.isArray(parts) ? `${parts.length} parts` : '' }, () => needSitePlan().saveCatalogue(parts, context.actor)), context.actor, 'save catalogue'),
+      'site.resetCatalogue': (_params, context) =>
+        catalogueChanged(audit.perform({ actor: context.actor, action: 'reset catalogue', target: 'site catalogue', detail: 'back to the built-in parts' }, () => needSitePlan().resetCatalogue()), context.actor, 'reset catalogue'),
       'site.coverage': ({ cellSizeM, targetHeightM }) => needSitePlan().coverage(cellSizeM, targetHeightM),
       'site.placement': (request) => needSitePlan().placement(request),
       'site.outputs': () => needSitePlan().outputs(),
@@ -279,6 +299,7 @@ export function createCore(config: CoreConfig): Core {
       disposed = true
       stopFollowingSettings()
       await demo.stop()
+      await siteWorker.dispose()
       await bench?.dispose()
       await ota?.dispose()
       await broker.stop()

@@ -17,6 +17,8 @@ async function start(): Promise<void> {
     dataDir: app.getPath('userData'),
     host: { kind: 'electron' },
     log: stderrLogger,
+    // Built next to this file, as out/main/site-worker.js.
+    siteWorker: new URL('./site-worker.js', import.meta.url),
     ...nativeBinding(),
   })
   let window = openWindow(core)

@@ -55,6 +55,8 @@ function parseOptions(argv: string[]): HostOptions {
     serialPorts: (values['serial-port'] ?? []).map((path) => resolve(path)),
     dataDir: resolve(values['data-dir'] ?? defaultDataDir(product.name)),
     rendererDir: resolve(dirname(fileURLToPath(import.meta.url)), '../renderer'),
+    // Built next to this file, as out/main/site-worker.js.
+    siteWorker: new URL('./site-worker.js', import.meta.url),
     secrets: { ...(password ? { password } : {}), ...(token ? { token } : {}) },
     ...(values.cert && values.key ? { tls: { cert: readPem(values.cert, '--cert'), key: readPem(values.key, '--key') } } : {}),
   }

@@ -33,6 +33,8 @@ export interface HostOptions {
   otaPort?: number
   /** Serial ports to offer on the Bench besides USB ones. */
   serialPorts?: string[]
+  /** The built site worker; absent when the host runs from TypeScript (tests), see CoreConfig.siteWorker. */
+  siteWorker?: URL
 }
 
 export interface HeadlessHost {
@@ -84,7 +86,7 @@ export async function startHeadlessHost(options: HostOptions): Promise<HeadlessH
   const { port } = server.address() as AddressInfo
   const url = `${scheme}://${urlHost(options.listen)}:${port}/`
 
-  const core = createCore({ dataDir: options.dataDir, host: { kind: 'headless', url }, log, ...(options.mqttPort !== undefined ? { mqttPort: options.mqttPort } : {}), ...(options.otaPort !== undefined ? { otaPort: options.otaPort } : {}), ...(options.serialPorts ? { serialPorts: options.serialPorts } : {}) })
+  const core = createCore({ dataDir: options.dataDir, host: { kind: 'headless', url }, log, ...(options.mqttPort !== undefined ? { mqttPort: options.mqttPort } : {}), ...(options.otaPort !== undefined ? { otaPort: options.otaPort } : {}), ...(options.serialPorts ? { serialPorts: options.serialPorts } : {}), ...(options.siteWorker ? { siteWorker: options.siteWorker } : {}) })
   const osUser = safeUserName()
   const localActor = () => core.settings.get().operatorName || osUser
   const auth = new Authenticator(secrets, core.sessions, localActor)

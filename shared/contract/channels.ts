@@ -47,7 +47,7 @@ export const methodNames = [
   'ota.rollout',
 ] as const
 
-export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs', 'ota.rollouts'] as const
+export const eventNames = ['services', 'settings.changed', 'audit.appended', 'fleet', 'ports', 'bench.jobs', 'ota.rollouts', 'site.changed'] as const
 
 export type MethodName = (typeof methodNames)[number]
 export type EventName = (typeof eventNames)[number]

@@ -4,6 +4,7 @@ import type { FleetRow } from './fleet'
 import type { RolloutSummary } from './ota'
 import type { AuditEntry, ServiceState, StreamDiff } from './model'
 import type { PublicSettings } from './settings'
+import type { SiteChange } from './site'
 
 export interface EventPayloads {
   /** Coalesced: the state of each service, keyed by service name. */
@@ -18,6 +19,8 @@ export interface EventPayloads {
   'bench.jobs': StreamDiff<FlashJobRow>
   /** Coalesced: every rollout's summary, keyed by rollout id. */
   'ota.rollouts': StreamDiff<RolloutSummary>
+  /** The site plan or its catalogue changed (an import, a save, an opened file): screens showing an older one reload. */
+  'site.changed': SiteChange
 }
 
 // The compiler checks that every event name has a payload type and no payload type lacks a name.

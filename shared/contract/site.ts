@@ -62,6 +62,15 @@ export interface SitePlanView {
   problems: string[]
 }
 
+/** What changed in the site plan, and who changed it: a screen that did not make the change reloads. */
+export interface SiteChange {
+  /** The plan's latest revision after the change (unchanged by a catalogue edit). */
+  revision: number
+  what: 'plan' | 'catalogue'
+  operator: string
+  label: string
+}
+
 /** The parts the planner chooses from: the built-in catalogue of resources/, or the site's edited copy. */
 export interface CatalogueView {
   parts: Catalogue

@@ -9,8 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createCore, silentLogger, type Core } from '../../electron/core'
 import { SitePlanService } from '../../electron/core/site/site-plan-service'
 import { SiteService } from '../../electron/core/site/site-service'
+import { SiteWorkerClient } from '../../electron/core/site/site-worker-client'
 import { openStore } from '../../electron/core/store/store'
-import { CoverageCell, type CatalogueView, type SiteCoverageView, type SiteExportFile, type SitePlacementView, type SitePlanView } from '../../shared/contract'
+import { CoverageCell, type CatalogueView, type SiteCoverageView, type SiteExportFile, type SitePlacementView, type SitePlanView, type SiteChange } from '../../shared/contract'
 import type { CataloguePart, SiteModel } from '../../shared/domain/site/model'
 import { createLocalProjection } from '../../shared/domain/site/projection'
 import { decodeSiteFile } from '../../shared/domain/site/site-file'
@@ -119,6 +120,22 @@ describe('the site plan', () => {
     expect(await core.dispatch('audit.list', { limit: 1 }, operator)).toMatchObject({ ok: true, value: [{ action: 'save site plan', actor: 'grace', target: 'revision 2' }] })
   })
 
+  it('tells every screen when the plan or the catalogue changed, and not when a save was refused', async () => {
+    const changes: SiteChange[] = []
+    core.events.subscribe((event, payload) => {
+      if (event === 'site.changed') changes.push(payload as SiteChange)
+    })
+    const first = await importDepot()
+    await ok(core.dispatch('site.savePlan', { baseRevision: 1, label: 'add camera and access point', model: equipped(first.model) }, colleague))
+    await refused(core.dispatch('site.savePlan', { baseRevision: 1, label: 'rename', model: first.model }, operator))
+    await ok(core.dispatch('site.resetCatalogue', {}, operator))
+    expect(changes).toEqual([
+      { revision: 1, what: 'plan', operator: 'ada', label: 'Imported from depot.kml' },
+      { revision: 2, what: 'plan', operator: 'grace', label: 'add camera and access point' },
+      { revision: 2, what: 'catalogue', operator: 'ada', label: 'reset catalogue' },
+    ])
+  })
+
   it('refuses a damaged model naming the field, and lists what validateSite finds in one it keeps', async () => {
     const { model } = await importDepot()
     const damaged = JSON.parse(JSON.stringify(model)) as { zones: { polygon: { x: unknown }[] }[] }
@@ -166,13 +183,15 @@ describe('the site plan', () => {
   it('gives a database that has imports but no plan yet its first revision from the latest import', async () => {
     await core.dispose()
     const store = openStore({ dataDir: dir, log: silentLogger })
+    const worker = new SiteWorkerClient({ log: silentLogger })
     try {
-      const imports = new SiteService(store.open!, () => 1000)
-      imports.import('depot.kml', new TextEncoder().encode(depotKml), 'ada')
-      const plans = new SitePlanService({ store: store.open!, imports, now: () => 2000 })
+      const imports = new SiteService(store.open!, () => 1000, worker)
+      imports.keep(await imports.read('depot.kml', new TextEncoder().encode(depotKml)), 'ada')
+      const plans = new SitePlanService({ store: store.open!, imports, now: () => 2000, worker })
       expect(plans.plan()).toMatchObject({ revision: 1, savedAt: 1000, operator: 'ada', label: 'Imported from depot.kml', sourceVersion: 1 })
-      expect(new SitePlanService({ store: store.open!, imports, now: () => 3000 }).plan()!.revision).toBe(1)
+      expect(new SitePlanService({ store: store.open!, imports, now: () => 3000, worker }).plan()!.revision).toBe(1)
     } finally {
+      await worker.dispose()
       store.close()
     }
   })
@@ -246,6 +265,36 @@ describe('computed from the latest revision', () => {
       code: 'INVALID_PARAMS',
       message: 'At 1 m cells this site is 25,000,000 cells, more than the 4,000,000 the console computes at once; choose cells of 2.5 m or larger.',
     })
+  })
+
+  it('keeps the core answering while a 4-million-cell coverage runs on the site worker', async () => {
+    const { model } = await importDepot()
+    // A 2 km × 2 km estate at 1 m cells, with access points on poles across it: about a second of work.
+    const poles = Array.from({ length: 9 }, (_, i) => ({ id: `pole-${i}`, x: 333 + (i % 3) * 667, y: 333 + Math.floor(i / 3) * 667, heightM: 6, allowedKinds: ['gateway' as const] }))
+    const estate: SiteModel = {
+      ...equipped(model),
+      boundary: [{ x: 0, y: 0 }, { x: 2000, y: 0 }, { x: 2000, y: 2000 }, { x: 0, y: 2000 }],
+      mountingPoints: [...model.mountingPoints, ...poles],
+      devices: [...equipped(model).devices, ...poles.map((pole) => ({ id: `ap-${pole.id}`, partNumber: 'GW-AP24-OUT', mountingPointId: pole.id, orientationDeg: 0 }))],
+    }
+    await ok(core.dispatch('site.savePlan', { baseRevision: 1, label: 'whole estate', model: estate }, operator))
+
+    let last = performance.now()
+    let longestGapMs = 0
+    const ticker = setInterval(() => {
+      const now = performance.now()
+      longestGapMs = Math.max(longestGapMs, now - last)
+      last = now
+    }, 20)
+    try {
+      const coverage = await ok<SiteCoverageView>(core.dispatch('site.coverage', { cellSizeM: 1 }, operator))
+      expect(coverage.grid).toMatchObject({ cols: 2000, rows: 2000 })
+      expect(Buffer.from(coverage.radio!, 'base64')).toHaveLength(4_000_000)
+      // On the core's thread the timer would have waited out the whole computation.
+      expect(longestGapMs).toBeLessThan(Math.min(150, coverage.computeMs / 3))
+    } finally {
+      clearInterval(ticker)
+    }
   })
 
   it('proposes placements on the free mounting points with the coverage curve, and proves the optimum for a small yard', async () => {

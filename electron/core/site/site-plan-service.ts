@@ -1,10 +1,7 @@
-import { performance } from 'node:perf_hooks'
 import type { CatalogueView, SiteCoverageView, SiteExportFile, SiteExportKind, SitePlacementView, SitePlanView, SiteVersion } from '../../../shared/contract'
 import { bomCsv } from '../../../shared/domain/site/bill-of-materials'
-import { buildCoverageGrid, computeCoverage, type CoverageGrid, type CoverageResult } from '../../../shared/domain/site/coverage'
 import { coverageSvg } from '../../../shared/domain/site/coverage-svg'
 import { parseCatalogue, validateSite, type Catalogue, type SiteModel } from '../../../shared/domain/site/model'
-import { planPlacement } from '../../../shared/domain/site/placement'
 import { decodeSiteFile, encodeSiteFile, readSiteModel } from '../../../shared/domain/site/site-file'
 import { siteFromFeatures, slug, type SiteModelReport } from '../../../shared/domain/site/site-from-features'
 import { siteOutputs, type SiteOutputs } from '../../../shared/domain/site/site-outputs'
@@ -14,24 +11,18 @@ import { ContractFailure } from '../failure'
 import { product } from '../product'
 import type { OpenStore } from '../store/store'
 import { commissioningReportPdf } from './commissioning-report'
-import { coveragePng } from './coverage-png'
-import { coverageView, fittingCellSizeM, gridCellCount } from './coverage-view'
-import { solveMinCover } from './placement-exact'
+import { fittingCellSizeM, gridCellCount } from './coverage-view'
 import type { SiteService } from './site-service'
+import type { PlacementRequest } from './site-worker'
+import type { SiteWorkerClient } from './site-worker-client'
 
 export interface SitePlanServiceOptions {
   store: OpenStore
   /** The imports a plan is built from. */
   imports: Pick<SiteService, 'current'>
   now: () => number
-}
-
-export interface PlacementRequest {
-  cellSizeM: number
-  targetShare: number
-  kinds: ('camera' | 'sensor')[]
-  minimiseCost: boolean
-  exact: boolean
+  /** Where coverage and placement are computed, off the core's thread. */
+  worker: Pick<SiteWorkerClient, 'run'>
 }
 
 interface PlanRow {
@@ -51,17 +42,11 @@ interface CatalogueRow {
 }
 
 /**
- * Coverage and placement run on the core's thread for now, and the raster travels to the screen as one byte
- * per cell (twice with radio): 4 million cells is 2 km × 2 km at 1 m, a few hundred milliseconds and a few
- * megabytes. Larger sites are asked for coarser cells.
+ * Coverage and placement run on the site worker, and the raster travels to the screen as one byte per cell
+ * (twice with radio): 4 million cells is 2 km × 2 km at 1 m, a few hundred milliseconds and a few megabytes.
+ * Larger sites are asked for coarser cells.
  */
 export const maxCoverageCells = 4_000_000
-
-/**
- * The integer program proves an optimum in well under a second up to about this size; beyond it HiGHS can
- * take minutes, and the greedy cover with its Lagrangian bound is the answer.
- */
-const exactLimits = { candidates: 60, elements: 5_000, timeLimitS: 5 }
 
 /** Refusals list this many catalogue problems; a file of the wrong shape would otherwise list hundreds. */
 const listedCatalogueProblems = 12
@@ -142,46 +127,17 @@ export class SitePlanService {
     return this.catalogue()
   }
 
-  coverage(cellSizeM: number, targetHeightM?: number): SiteCoverageView {
-    const started = performance.now()
+  async coverage(cellSizeM: number, targetHeightM?: number): Promise<SiteCoverageView> {
     const { revision, model } = this.latest()
-    const coverage = this.computeCoverage(model, this.parts(), cellSizeM, targetHeightM)
-    return coverageView(model, coverage, revision, performance.now() - started)
+    this.checkGrid(model, cellSizeM)
+    return this.options.worker.run('coverage', { site: model, catalogue: this.parts(), cellSizeM, revision, ...(targetHeightM === undefined ? {} : { targetHeightM }) })
   }
 
   /** Greedy cover over the mounting points still free, and for small sites the proved optimum beside it. */
   async placement(request: PlacementRequest): Promise<SitePlacementView> {
-    const started = performance.now()
     const { revision, model } = this.latest()
-    const catalogue = this.parts()
-    const grid = this.grid(model, request.cellSizeM)
-    // Cells the devices already placed see are not gaps: placement adds to the plan, it does not redo it.
-    const existing = computeCoverage(model, catalogue, grid)
-    const kinds = new Set<string>(request.kinds)
-    const occupied = new Map(model.devices.map((device) => [device.mountingPointId, device.id]))
-    const wanted = model.mountingPoints.filter((mount) => mount.allowedKinds.some((kind) => kinds.has(kind)))
-    const skipped = wanted.flatMap((mount) => (occupied.has(mount.id) ? [`Mounting point ${mount.id} already carries device ${occupied.get(mount.id)}.`] : []))
-    const partNumbers = catalogue.filter((part) => kinds.has(part.kind)).map((part) => part.partNumber)
-    const free = { ...model, mountingPoints: wanted.filter((mount) => !occupied.has(mount.id)) }
-    const plan = planPlacement(free, catalogue, grid, { partNumbers, alreadySeen: existing.seenBy, targetShare: request.targetShare, minimiseCost: request.minimiseCost })
-    const { instance, result } = plan
-    let exact: SitePlacementView['exact'] = null
-    if (request.exact && instance.elementCount === 0) exact = { status: 'optimal', nodes: 0, solveMs: 0 }
-    else if (request.exact && instance.candidateCount <= exactLimits.candidates && instance.elementCount <= exactLimits.elements) {
-      const costs = request.minimiseCost ? Float64Array.from(plan.candidates, (candidate) => candidate.costEur) : undefined
-      const solved = await solveMinCover(instance, { targetShare: request.targetShare, timeLimitS: exactLimits.timeLimitS, ...(costs ? { costs } : {}) })
-      exact = { status: solved.status, nodes: solved.chosen.length, solveMs: solved.solveMs }
-    }
-    return {
-      revision,
-      proposal: plan.proposal,
-      curve: result.curve,
-      reachedTarget: result.reachedTarget,
-      lowerBound: result.lowerBound,
-      exact,
-      skipped: [...skipped, ...plan.skipped],
-      computeMs: performance.now() - started,
-    }
+    this.checkGrid(model, request.cellSizeM)
+    return this.options.worker.run('placement', { site: model, catalogue: this.parts(), revision, ...request })
   }
 
   outputs(): SiteOutputs {
@@ -200,8 +156,8 @@ export class SitePlanService {
     const outputs = siteOutputs(model, catalogue)
     if (kind === 'bom-csv') return text(`${name}-bom.csv`, 'text/csv', bomCsv(outputs))
     if (kind === 'topology-svg') return text(`${name}-topology.svg`, 'image/svg+xml', topologySvg(outputs))
-    const coverage = this.computeCoverage(model, catalogue, cellSizeM)
-    const png = coveragePng(coverage)
+    this.checkGrid(model, cellSizeM)
+    const { coverage, png } = await this.options.worker.run('coverage-export', { site: model, catalogue, cellSizeM })
     if (kind === 'coverage-svg') {
       const pngDataUrl = `data:image/png;base64,${Buffer.from(png).toString('base64')}`
       return text(`${name}-coverage.svg`, 'image/svg+xml', coverageSvg(model, coverage, outputs, { pngDataUrl }))
@@ -221,7 +177,8 @@ export class SitePlanService {
     return plan
   }
 
-  private grid(model: SiteModel, cellSizeM: number): CoverageGrid {
+  /** Refused here rather than in the worker, so the operator is told which cell size fits before any memory is spent. */
+  private checkGrid(model: SiteModel, cellSizeM: number): void {
     if (model.boundary.length < 3) throw new ContractFailure('INVALID_PARAMS', `The site boundary has ${model.boundary.length} corners; draw a boundary of at least three before computing coverage.`)
     const cells = gridCellCount(model.boundary, cellSizeM)
     if (cells > maxCoverageCells) {
@@ -230,11 +187,6 @@ export class SitePlanService {
         `At ${cellSizeM} m cells this site is ${cells.toLocaleString('en')} cells, more than the ${maxCoverageCells.toLocaleString('en')} the console computes at once; choose cells of ${fittingCellSizeM(model.boundary, maxCoverageCells)} m or larger.`,
       )
     }
-    return buildCoverageGrid(model, { cellSizeM, maxCells: maxCoverageCells })
-  }
-
-  private computeCoverage(model: SiteModel, catalogue: Catalogue, cellSizeM: number, targetHeightM?: number): CoverageResult {
-    return computeCoverage(model, catalogue, this.grid(model, cellSizeM), targetHeightM === undefined ? {} : { targetHeightM })
   }
 
   /** Called in the transaction that saves, so no other revision can land between the check and the save. */
