@@ -38,8 +38,9 @@ interface PageGlobals {
  * Counts the map's pixels that match each test, from a screenshot of the map canvas decoded in the page
  * (WebGL pixels cannot be read back after the frame, but a screenshot can).
  */
-async function countPixels(page: Page, target: Locator, tests: Record<string, [number, number, number, number]>): Promise<Record<string, number>> {
-  const png = (await target.screenshot()).toString('base64')
+async function countPixels(page: Page, target: Locator, tests: Record<string, [number, number, number, number]>, mask: Locator[] = []): Promise<Record<string, number>> {
+  // Masked controls over the map are painted magenta, a colour none of the tests looks for.
+  const png = (await target.screenshot({ mask })).toString('base64')
   return page.evaluate(
     async ({ png, tests }) => {
       const browser = globalThis as unknown as PageGlobals
@@ -111,9 +112,7 @@ test('imports survey files onto an offline map with the report of what was kept 
   await expect(page.getByTestId('site-import-done')).toContainText('Imported styles.kml as version')
   const version = (await page.getByTestId('site-version').textContent())!
   expect(Number(version)).toBeGreaterThan(Number(firstVersion))
-  // The plan made from the file arrives just after it and is drawn in its place (the pixels below show both shapes).
-  await expect(map(page)).toHaveAttribute('data-version', version)
-  await expect(map(page)).toHaveAttribute('data-plan-revision', /^\d+$/)
+  expect(await drawnFeatures(page, version)).toBe(2)
   const facts = page.getByTestId('site-facts')
   await expect(facts).toContainText('styles.kml')
   await expect(facts).toContainText('KML')
@@ -128,22 +127,33 @@ test('imports survey files onto an offline map with the report of what was kept 
   await expect(map(page).getByRole('button', { name: 'Zoom in' })).toBeVisible()
   await screenshotWhole(page, 'site-map.png')
 
-  // The picture shows them: the point in its colour, the polygon's outline in the area colour.
+  // The picture shows them: the polygon's outline in the area colour, the point in its colour. The controls
+  // over the map are left out of the count, as their swatches and buttons have the same colours.
   const canvas = map(page).locator('canvas')
-  const drawn = await countPixels(page, canvas, {
+  const controls = [page.getByRole('toolbar', { name: 'Map editing tools' }), page.getByTestId('site-edit-hint'), page.getByTestId('site-map-layers')]
+  const colours: Record<string, [number, number, number, number]> = {
     point: [...rgb(await cssVariable(page, '--warn')), 24],
     outline: [...rgb(await cssVariable(page, '--accent')), 24],
-  })
-  expect(drawn.point).toBeGreaterThan(40)
+  }
+  // Once the plan made from this file is drawn.
+  await expect(page.getByText('Imported from styles.kml')).toBeVisible()
+  await expect(map(page)).toHaveAttribute('data-plan-revision', (await page.getByTestId('site-plan-revision').textContent())!)
+  const drawn = await countPixels(page, canvas, colours, controls)
   expect(drawn.outline).toBeGreaterThan(200)
+  // The plan made from the file stands in the place of its features, and the point lies outside the site's
+  // boundary: it is clear until it is chosen in the list (below).
+  expect(drawn.point).toBe(0)
 
-  // Clicks on the map belong to the plan drawn over the import (selecting its items): site-plan.spec.ts.
+  // A feature clicked on the map is marked in the list (the polygon fills the middle of the framed map).
+  await canvas.click()
+  await expect(page.getByTestId('site-imported').nth(1).getByRole('button')).toHaveAttribute('aria-current', 'true')
 
   // From the keyboard: a feature in the list takes the map to it and is marked there.
   const placemark = page.getByTestId('site-imported').nth(0).getByRole('button')
   await placemark.focus()
   await page.keyboard.press('Enter')
   await expect(placemark).toHaveAttribute('aria-current', 'true')
+  await expect.poll(async () => (await countPixels(page, canvas, colours, controls)).point).toBeGreaterThan(40)
 
   // A file with nothing usable is refused with every reason; the site on screen stays.
   await page.getByTestId('site-import').setInputFiles(bad)
@@ -161,6 +171,7 @@ test('imports survey files onto an offline map with the report of what was kept 
   expect(reason.length).toBeGreaterThan(10)
   await expect(page.getByTestId('site-version')).toHaveText(version)
   await expect(map(page)).toHaveAttribute('data-version', version)
+  await expect(map(page)).toHaveAttribute('data-features', '2')
   await screenshotWhole(page, 'site-refused.png')
 
   // The other theme repaints the map with its own colours.

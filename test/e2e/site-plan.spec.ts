@@ -183,7 +183,7 @@ test('plans a site: coverage, gaps closed by placement, undo and redo, exports, 
   expect(pageErrors).toEqual([])
 })
 
-test('draws on the map: a mounting point and a wall added with the tools, deleted, and taken back with undo', async ({ page, host, pageErrors }) => {
+test('draws on the map: a mounting point, a wall, a zone and an obstruction outline added with the tools, a wall dragged, deleted and taken back with undo', async ({ page, host, pageErrors }) => {
   test.setTimeout(120_000)
   await page.goto(`${host.url}#site`)
   await page.getByTestId('site-import').setInputFiles(survey)
@@ -226,6 +226,68 @@ test('draws on the map: a mounting point and a wall added with the tools, delete
   await page.keyboard.press('Control+z')
   await expect(map).toHaveAttribute('data-obstructions', String(walls))
   await expect(map).toHaveAttribute('data-mounting-points', String(mounts + 1))
+  await expect(revision(page)).toHaveText('6')
+
+  // Z, three corners and a click on the first one again: a required zone, saved and selected.
+  const zones = Number(await map.getAttribute('data-zones'))
+  await page.keyboard.press('z')
+  await expect(map).toHaveAttribute('data-tool', 'add-zone')
+  for (const [fx, fy] of [
+    [0.14, 0.72],
+    [0.2, 0.72],
+    [0.2, 0.78],
+  ] as const) {
+    await canvas.click({ position: at(fx, fy) })
+  }
+  const hint = page.getByTestId('site-edit-hint')
+  await expect(hint).toContainText('Zone, 3 corners: click the first one or press Enter to close it;')
+  await canvas.click({ position: at(0.14, 0.72) })
+  await expect(revision(page)).toHaveText('7')
+  await expect(map).toHaveAttribute('data-zones', String(zones + 1))
+  await expect(map).toHaveAttribute('data-selection', /^zones:zone-\d+$/)
+  // Back to selecting, the zone's kind can be changed: optional, a revision of its own.
+  await page.keyboard.press('v')
+  await page.getByTestId('site-edit-zone-kind').selectOption('optional')
+  await expect(revision(page)).toHaveText('8')
+  await expect(page.getByTestId('site-edit-zone-kind')).toHaveValue('optional')
+
+  // An obstruction outline drawn as a figure of eight is refused with the reason, and nothing is saved;
+  // Backspace takes the last corner back and Enter closes the triangle left.
+  await page.getByTestId('site-tool-add-obstruction').click()
+  for (const [fx, fy] of [
+    [0.46, 0.62],
+    [0.56, 0.74],
+    [0.56, 0.62],
+    [0.46, 0.74],
+  ] as const) {
+    await canvas.click({ position: at(fx, fy) })
+  }
+  await page.keyboard.press('Enter')
+  await expect(page.getByTestId('site-edit-problem')).toContainText('This obstruction outline crosses itself')
+  await expect(revision(page)).toHaveText('8')
+  await page.keyboard.press('Backspace')
+  await expect(hint).toContainText('Obstruction, 3 corners')
+  await expect(page.getByTestId('site-edit-problem')).toHaveCount(0)
+  await page.keyboard.press('Enter')
+  await expect(revision(page)).toHaveText('9')
+  await expect(map).toHaveAttribute('data-obstructions', String(walls + 1))
+
+  // A wall, then taken by its middle and dragged aside: it moves whole, one edit, and nothing is added.
+  await page.keyboard.press('w')
+  await canvas.click({ position: at(0.3, 0.4) })
+  await canvas.click({ position: at(0.3, 0.6) })
+  await expect(revision(page)).toHaveText('10')
+  await expect(map).toHaveAttribute('data-obstructions', String(walls + 2))
+  await page.keyboard.press('v')
+  const grab = at(0.3, 0.44)
+  await page.mouse.move(box.x + grab.x, box.y + grab.y)
+  await page.mouse.down()
+  await page.mouse.move(box.x + grab.x - 30, box.y + grab.y + 10, { steps: 5 })
+  await page.mouse.up()
+  await expect(revision(page)).toHaveText('11')
+  await expect(page.getByTestId('site-plan-undo')).toContainText(/Undo: move obstruction wall-\d+/)
+  await expect(map).toHaveAttribute('data-obstructions', String(walls + 2))
+  await expect(map).toHaveAttribute('data-selection', /^obstructions:wall-\d+$/)
   await screenshotWhole(page, 'site-drawn.png')
   expect(pageErrors).toEqual([])
 })

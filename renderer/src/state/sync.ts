@@ -9,8 +9,8 @@ import type { ConsoleStore } from './store'
 export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
   const state = store.getState
   const reload = () => {
-    // loadBench, loadSite and loadUpdates keep their own errors for their screens (a host without them must not hide the rest).
-    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit(), state().loadBench(), state().loadSite(), state().loadUpdates()]).catch(() => {
+    // loadBench, loadSite, loadPlan and loadUpdates keep their own errors for their screens (a host without them must not hide the rest).
+    void Promise.all([state().loadHealth(), state().loadSettings(), state().loadAudit(), state().loadBench(), state().loadSite(), state().loadPlan(), state().loadUpdates()]).catch(() => {
       // The status bar shows the connection; the next reconnect reloads.
     })
   }
@@ -35,6 +35,7 @@ export function syncWithCore(bridge: Bridge, store: ConsoleStore): () => void {
     bridge.on('ports', (diff) => state().receivePorts(diff)),
     bridge.on('bench.jobs', (diff) => state().receiveBenchJobs(diff)),
     bridge.on('ota.rollouts', (diff) => state().receiveRollouts(diff)),
+    bridge.on('site.changed', (change) => state().receiveSiteChange(change)),
   ]
   if (bridge.connection === 'open') reload()
   const onHash = () => state().showSection(sectionFromHash(location.hash))

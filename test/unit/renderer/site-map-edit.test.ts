@@ -6,11 +6,15 @@ import {
   dragEdit,
   dragPosition,
   freshId,
+  isOutlineTool,
   metresPerPixel,
   newMountingPoint,
   newWall,
+  outlineEdit,
+  outlineProblem,
   snapGridM,
   snapOnMap,
+  snapSite,
   snapToleranceM,
   startDrag,
 } from '../../../renderer/src/features/site/map-edit'
@@ -114,6 +118,33 @@ describe('dragging', () => {
   })
 })
 
+describe('dragging a whole zone or wall', () => {
+  it('moves the item by where its grabbed point lands once snapped, as one move edit', () => {
+    // The wall taken a third of the way up, dropped with that point near mounting point mp-1.
+    const target = startDrag({ kind: 'item', collection: 'obstructions', id: 'wall-2' }, { x: 50, y: 10 }, { x: 50, y: 10 })
+    const landing = snapOnMap(dragPosition(target, { x: 40.3, y: 39.8 }), snapSite(site, target), zoom, dragAnchor(target))
+    expect(landing).toMatchObject({ kind: 'vertex', point: { x: 40, y: 40 }, anchor: { on: 'mountingPoint', id: 'mp-1' } })
+    const edit = dragEdit(target, landing.point)
+    expect(edit).toEqual({ op: 'move', collection: 'obstructions', id: 'wall-2', by: { x: -10, y: 30 } })
+    const result = applySiteEdit(site, edit)
+    expect(result.ok && result.site.obstructions[0]!.shape).toEqual({ kind: 'segment', a: { x: 40, y: 30 }, b: { x: 40, y: 60 } })
+  })
+
+  it('never catches a moving zone on its own corners and edges where it was', () => {
+    const target = startDrag({ kind: 'item', collection: 'zones', id: 'gate' }, { x: 20, y: 15 }, { x: 20, y: 15 })
+    // Dropped with the grabbed point 0.3 m from the zone's own corner (30, 20) where it was: the grid decides.
+    const nudged = snapOnMap(dragPosition(target, { x: 30.3, y: 19.7 }), snapSite(site, target), zoom, dragAnchor(target))
+    expect(nudged).toMatchObject({ kind: 'grid', point: { x: 30.3, y: 19.7 } })
+    expect(snapOnMap({ x: 30.3, y: 19.7 }, site, zoom).kind).toBe('vertex')
+    const result = applySiteEdit(site, dragEdit(target, nudged.point))
+    expect(result.ok && result.site.zones[0]!.polygon[0]).toEqual({ x: 20.3, y: 14.7 })
+    // The site snapped against keeps everything else, and the model itself is untouched.
+    expect(snapSite(site, target).zones).toEqual([])
+    expect(snapSite(site, target).obstructions).toBe(site.obstructions)
+    expect(site.zones).toHaveLength(1)
+  })
+})
+
 describe('drawing tools', () => {
   it('numbers new items on from the highest id of their kind', () => {
     expect(freshId('mp', [])).toBe('mp-1')
@@ -134,5 +165,59 @@ describe('drawing tools', () => {
     expect(item).toMatchObject({ id: 'wall-3', shape: { kind: 'segment', a: { x: 0, y: 30 }, b: { x: 20, y: 30 } }, material: 'concrete', blocksSight: true, attenuationDb: 15 })
     const result = applySiteEdit(site, { op: 'add', collection: 'obstructions', item })
     expect(result.ok && result.site.obstructions.map((o) => o.id)).toEqual(['wall-2', 'wall-3'])
+  })
+
+  it('knows the tools that draw an outline corner by corner', () => {
+    expect(['select', 'add-mounting-point', 'add-wall', 'add-zone', 'add-obstruction'].filter((tool) => isOutlineTool(tool as never))).toEqual(['add-zone', 'add-obstruction'])
+  })
+})
+
+describe('closing an outline', () => {
+  const square = [
+    { x: 60, y: 10 },
+    { x: 80, y: 10 },
+    { x: 80, y: 25 },
+    { x: 60, y: 25 },
+  ]
+
+  it('makes a required zone, numbered on from the zones drawn before, and selects it', () => {
+    const result = outlineEdit(site, 'add-zone', square)
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.edit).toEqual({ op: 'add', collection: 'zones', item: { id: 'zone-1', name: 'Zone 1', kind: 'required', polygon: square } })
+    expect(result.selection).toEqual({ collection: 'zones', id: 'zone-1' })
+    const applied = applySiteEdit(site, result.edit)
+    expect(applied.ok && applied.site.zones.map((z) => z.id)).toEqual(['gate', 'zone-1'])
+    const next = applied.ok && outlineEdit(applied.site, 'add-zone', square)
+    expect(next && next.ok && next.selection.id).toBe('zone-2')
+  })
+
+  it('makes an obstruction a concrete footprint that blocks sight, with concrete loss', () => {
+    const result = outlineEdit(site, 'add-obstruction', square)
+    expect(result.ok && result.edit).toMatchObject({
+      op: 'add',
+      collection: 'obstructions',
+      item: { id: 'building-1', shape: { kind: 'polygon', points: square }, material: 'concrete', blocksSight: true, attenuationDb: 15 },
+    })
+    const applied = result.ok && applySiteEdit(site, result.edit)
+    expect(applied && applied.ok && applied.site.obstructions.map((o) => o.id)).toEqual(['wall-2', 'building-1'])
+  })
+
+  it('refuses an outline that crosses itself, naming the edges that meet', () => {
+    // The last two corners swapped: a figure of eight.
+    const bowTie = [square[0]!, square[1]!, square[3]!, square[2]!]
+    const problem = outlineProblem('add-zone', bowTie)
+    expect(problem).toMatch(/^This zone outline crosses itself: the edges from corner 2 and from corner 4 meet\./)
+    expect(problem).toContain('Backspace takes the last corner back')
+    expect(outlineEdit(site, 'add-obstruction', bowTie)).toEqual({ ok: false, problem: expect.stringMatching(/^This obstruction outline crosses itself/) })
+    // A corner put back on an earlier one is refused too: the outline would pinch to a point there.
+    expect(outlineProblem('add-zone', [...square, { x: 70, y: 17 }, { x: 80, y: 25 }])).toMatch(/touches itself|doubles back|runs back/)
+  })
+
+  it('refuses too few corners, corners on one line, and a speck', () => {
+    expect(outlineProblem('add-zone', square.slice(0, 2))).toBe('A zone needs at least three corners; it has 2. Click where the next one goes.')
+    expect(outlineProblem('add-obstruction', [{ x: 0, y: 0 }, { x: 5, y: 5 }, { x: 10, y: 10 }])).toMatch(/^These corners lie on one line, so the obstruction would have no area\./)
+    expect(outlineProblem('add-zone', [{ x: 0, y: 0 }, { x: 0.05, y: 0 }, { x: 0, y: 0.05 }])).toMatch(/smaller than 10 × 10 cm/)
+    expect(outlineProblem('add-zone', square)).toBeNull()
   })
 })

@@ -8,13 +8,17 @@ import parts from '../../../resources/catalogue/parts.json'
 import {
   areaLabel,
   blindSpotCollection,
+  draftCollection,
+  frameBounds,
   itemKey,
   linkQuality,
   planCollections,
+  planOfOtherImport,
   selectionOfKey,
   vertexOfHandle,
   vertexPosition,
 } from '../../../renderer/src/features/site/map-plan-features'
+import type { LonLatBounds } from '../../../renderer/src/features/site/site-model'
 
 function builtInCatalogue(): Catalogue {
   const parsed = parseCatalogue(parts)
@@ -246,5 +250,86 @@ describe('blind spots', () => {
     expect(areaLabel(4)).toBe('4 m²')
     expect(areaLabel(123.6)).toBe('124 m²')
     expect(areaLabel(25_000)).toBe('2.5 ha')
+  })
+})
+
+describe('a shape being drawn', () => {
+  const corners = [
+    { x: 0, y: 0 },
+    { x: 20, y: 0 },
+    { x: 20, y: 10 },
+  ]
+  const geometryTypes = (drawn: { features: Feature[] }) => drawn.features.map((f) => f.geometry?.type)
+
+  it('shows a wall from its first end to the pointer', () => {
+    const drawn = draftCollection(origin, corners.slice(0, 1), { x: 5, y: 5 }, { outline: false, closing: false })
+    expect(geometryTypes(drawn)).toEqual(['LineString', 'Point'])
+    const [a, b] = coordinates(drawn.features[0]!) as number[][]
+    expect(metres(a!)).toMatchObject({ x: expect.closeTo(0, 3), y: expect.closeTo(0, 3) })
+    expect(metres(b!)).toMatchObject({ x: expect.closeTo(5, 3), y: expect.closeTo(5, 3) })
+  })
+
+  it('shows an outline with the area it would close, its corners, and the first one marked', () => {
+    const drawn = draftCollection(origin, corners, { x: 0, y: 10 }, { outline: true, closing: false })
+    expect(geometryTypes(drawn)).toEqual(['Polygon', 'LineString', 'Point', 'Point', 'Point'])
+    // Through the pointer and back to the first corner.
+    const ring = (coordinates(drawn.features[0]!) as number[][][])[0]!
+    expect(ring).toHaveLength(5)
+    expect(ring[4]).toEqual(ring[0])
+    expect(metres(ring[3]!).y).toBeCloseTo(10, 3)
+    // The line stays open at the pointer: the closing edge is not drawn until it closes.
+    expect(coordinates(drawn.features[1]!) as number[][]).toHaveLength(4)
+    expect(drawn.features.slice(2).map((f) => f.properties)).toEqual([
+      { first: true, closing: false },
+      { first: false, closing: false },
+      { first: false, closing: false },
+    ])
+  })
+
+  it('shows the outline closed, without the pointer, while the pointer is on the first corner', () => {
+    const drawn = draftCollection(origin, corners, { x: 0.1, y: 0.1 }, { outline: true, closing: true })
+    const line = coordinates(drawn.features[1]!) as number[][]
+    expect(line).toHaveLength(4)
+    expect(line[3]).toEqual(line[0])
+    expect(drawn.features[2]!.properties).toEqual({ first: true, closing: true })
+  })
+
+  it('shows only a corner for the first click, before the pointer has moved', () => {
+    expect(geometryTypes(draftCollection(origin, corners.slice(0, 1), null, { outline: true, closing: false }))).toEqual(['Point'])
+  })
+})
+
+describe('framing the site', () => {
+  const box = (west: number, south: number, east: number, north: number): LonLatBounds => [
+    [west, south],
+    [east, north],
+  ]
+  // A survey with a point north of the yard, and the plan made from it: the yard alone.
+  const survey = box(20.995, 48.7635, 21.0051, 48.7726)
+  const yardPlan = box(20.995, 48.7635, 21.0051, 48.7708)
+
+  it('frames the import and its plan together, whichever arrives first', () => {
+    const both = frameBounds({ imported: { version: 2, bounds: survey }, plan: { sourceVersion: 2, bounds: yardPlan } })
+    expect(both).toEqual(survey)
+    expect(frameBounds({ imported: { version: 2, bounds: survey }, plan: null })).toEqual(survey)
+    // Edited since (no source version any more), a plan grown past the survey widens the frame.
+    expect(frameBounds({ imported: { version: 2, bounds: survey }, plan: { sourceVersion: null, bounds: box(21.0, 48.77, 21.01, 48.78) } })).toEqual(box(20.995, 48.7635, 21.01, 48.78))
+  })
+
+  it('leaves out the plan of the import before while the plan of the new one is on its way', () => {
+    const site = { imported: { version: 3, bounds: survey }, plan: { sourceVersion: 2, bounds: box(10, 50, 10.01, 50.01) } }
+    expect(planOfOtherImport(site)).toBe(true)
+    expect(frameBounds(site)).toEqual(survey)
+    // Edited since, it is the plan being worked on: nothing says it is of another import.
+    expect(planOfOtherImport({ imported: { version: 3 }, plan: { sourceVersion: null } })).toBe(false)
+    expect(planOfOtherImport({ imported: { version: 3 }, plan: { sourceVersion: 3 } })).toBe(false)
+    expect(planOfOtherImport({ imported: null, plan: { sourceVersion: 2 } })).toBe(false)
+  })
+
+  it('frames a plan lying apart from the import alone, and either alone without the other', () => {
+    const elsewhere = box(10, 50, 10.01, 50.01)
+    expect(frameBounds({ imported: { version: 2, bounds: survey }, plan: { sourceVersion: null, bounds: elsewhere } })).toEqual(elsewhere)
+    expect(frameBounds({ imported: null, plan: { sourceVersion: null, bounds: elsewhere } })).toEqual(elsewhere)
+    expect(frameBounds({ imported: { version: 1, bounds: null }, plan: null })).toBeNull()
   })
 })

@@ -225,6 +225,26 @@ describe('site plan slice', () => {
     expect(core.revisions).toHaveLength(2)
   })
 
+  it('a change announced by the core reloads a screen that is behind, and not one that made it', async () => {
+    const core = planCore()
+    const store = await loaded(core)
+    const plans = () => core.count('site.plan')
+    const before = plans()
+    // This screen's own save is announced too: nothing to reload.
+    store.getState().editPlan({ op: 'delete', collection: 'devices', id: 'cam-3' })
+    await idle(store)
+    store.getState().receiveSiteChange({ revision: 2, what: 'plan', operator: 'ana', label: 'delete device cam-3' })
+    expect(plans()).toBe(before)
+    // Another operator's revision: the plan on screen becomes theirs.
+    core.saveElsewhere('move mounting point pole-2')
+    store.getState().receiveSiteChange({ revision: 3, what: 'plan', operator: 'ben', label: 'move mounting point pole-2' })
+    await vi.waitFor(() => expect(store.getState().plan?.revision).toBe(3))
+    expect(store.getState().planHistory?.site.name).toBe('Depot Nord (edited)')
+    // A catalogue edited elsewhere: reloaded whatever the revision.
+    store.getState().receiveSiteChange({ revision: 3, what: 'catalogue', operator: 'ben', label: 'save catalogue' })
+    await vi.waitFor(() => expect(core.count('site.catalogue')).toBeGreaterThan(2))
+  })
+
   it('a save the core refuses otherwise: the screen goes back to the saved revision and says why', async () => {
     const store = planStore(
       fakeBridge({

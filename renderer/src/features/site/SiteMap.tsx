@@ -1,6 +1,8 @@
 import { useCallback, useContext, useEffect, useRef, useState, type KeyboardEvent } from 'react'
 import { StoreContext, useConsole } from '../../state/store'
+import { isOutlineTool } from './map-edit'
 import { readPalette } from './map-palette'
+import type { MapDraft } from './map-plan-editor'
 import { itemKey } from './map-plan-features'
 import { SiteEditToolbar, siteTools } from './SiteEditToolbar'
 import { SiteMapLayers } from './SiteMapLayers'
@@ -12,17 +14,18 @@ import './site-map.css'
  * MapLibre map is made once per mount and told about changes from effects; React renders only the
  * container, the controls over it and a line of trouble, never the map's insides.
  *
- * On the container, for tests and tools: `data-features` (imported features drawn) once `data-version` is
- * drawn; `data-plan-revision` once that revision's model is drawn, with `data-zones`, `data-obstructions`,
- * `data-mounting-points`, `data-devices` and `data-links`; `data-coverage-revision` once its coverage is
- * drawn, with `data-coverage-cells` (cells of a class, not outside), `data-radio-cells` and
- * `data-blind-spots`; `data-tool` and `data-selection` as the store has them.
+ * On the container, for tests and tools: `data-features` (imported features drawn in view, or kept there
+ * to be clicked under a plan) once `data-version` is drawn; `data-plan-revision` once that revision's model
+ * is drawn, with `data-zones`, `data-obstructions`, `data-mounting-points`, `data-devices` and `data-links`;
+ * `data-coverage-revision` once its coverage is drawn, with `data-coverage-cells` (cells of a class, not
+ * outside), `data-radio-cells` and `data-blind-spots`; `data-tool` and `data-selection` as the store has them.
  */
 export function SiteMap() {
   const site = useConsole((state) => state.site)
   const focus = useConsole((state) => state.siteFocus)
   const focusSiteFeature = useConsole((state) => state.focusSiteFeature)
   const revision = useConsole((state) => state.plan?.revision ?? null)
+  const sourceVersion = useConsole((state) => state.plan?.sourceVersion ?? null)
   const model = useConsole((state) => state.planHistory?.site ?? null)
   const parts = useConsole((state) => state.catalogue?.parts ?? null)
   const outputs = useConsole((state) => state.outputs)
@@ -38,6 +41,7 @@ export function SiteMap() {
   const container = useRef<HTMLDivElement>(null)
   const view = useRef<SiteMapView | null>(null)
   const [trouble, setTrouble] = useState<string | null>(null)
+  const [draft, setDraft] = useState<MapDraft | null>(null)
 
   useEffect(() => {
     const element = container.current
@@ -79,6 +83,7 @@ export function SiteMap() {
           editPlan(edit)
           return store.getState().planHistory?.site ?? null
         },
+        drafting: setDraft,
       })
     } catch (error) {
       // No WebGL (switched off, or a remote desktop without it): the report beside still says everything.
@@ -112,8 +117,8 @@ export function SiteMap() {
   useEffect(() => {
     if (!view.current) return
     delete container.current?.dataset.planRevision
-    void view.current.showPlan(model && revision !== null ? { revision, site: model, catalogue: parts, outputs } : null)
-  }, [revision, model, parts, outputs])
+    void view.current.showPlan(model && revision !== null ? { revision, sourceVersion, site: model, catalogue: parts, outputs } : null)
+  }, [revision, sourceVersion, model, parts, outputs])
 
   useEffect(() => {
     if (!view.current) return
@@ -145,17 +150,27 @@ export function SiteMap() {
     if (after && !after[selection.collection].some((item) => item.id === selection.id)) selectSiteItem(null)
   }, [selection, store, editPlan, selectSiteItem])
 
+  /** Escape, one step at a time: a shape half drawn or a drag (the tool stays for the next), the tool, the selection. */
+  const stepBack = (): boolean => {
+    if (view.current?.cancelGesture()) return true
+    if (tool !== 'select') setSiteTool('select')
+    else if (selection) selectSiteItem(null)
+    else return false
+    return true
+  }
+
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    if (!model || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return
+    // A letter typed in the selection's fields is the field's, not a tool's.
+    if (!model || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isFormField(event.target)) return
     const key = event.key
     const shortcut = siteTools.find((t) => t.key.toLowerCase() === key.toLowerCase())
     if (shortcut) setSiteTool(shortcut.tool)
     else if (key === 'Escape') {
-      view.current?.cancelGesture()
-      if (tool !== 'select') setSiteTool('select')
-      else if (selection) selectSiteItem(null)
-      else return
-    } else if ((key === 'Delete' || key === 'Backspace') && selection) deleteSelection()
+      if (!stepBack()) return
+    } else if (key === 'Enter' && draft && !(event.target instanceof HTMLButtonElement)) view.current?.finishOutline()
+    // While an outline is drawn, Backspace takes corners back: pressed once too often it must not delete the selection.
+    else if (key === 'Backspace' && isOutlineTool(tool)) view.current?.removeLastCorner()
+    else if ((key === 'Delete' || key === 'Backspace') && selection) deleteSelection()
     else return
     event.preventDefault()
   }
@@ -171,7 +186,7 @@ export function SiteMap() {
       }}
     >
       <div ref={container} className="site-map" data-testid="site-map" data-tool={tool} data-selection={selection ? itemKey(selection) : undefined} role="region" aria-label="Site map" />
-      {model && <SiteEditToolbar onDelete={deleteSelection} />}
+      {model && <SiteEditToolbar onDelete={deleteSelection} draft={draft} />}
       {model && <SiteMapLayers />}
       {trouble && (
         <p className="site-map-trouble error" role="alert">
@@ -180,4 +195,8 @@ export function SiteMap() {
       )}
     </div>
   )
+}
+
+function isFormField(target: EventTarget): boolean {
+  return target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement
 }

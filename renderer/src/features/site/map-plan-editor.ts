@@ -2,21 +2,46 @@ import type { GeoJSONSource, Map as MapLibreMap, MapGeoJSONFeature, MapMouseEven
 import type { PointM, SiteModel } from '../../../../shared/domain/site/model'
 import { createLocalProjection } from '../../../../shared/domain/site/projection'
 import { applySiteEdit, type SiteEdit, type SnapResult } from '../../../../shared/domain/site/site-edits'
-import { dragAnchor, dragEdit, dragPosition, newMountingPoint, newWall, snapOnMap, startDrag, type DragTarget } from './map-edit'
-import { draggableLayers, pickableLayers, planSources } from './map-plan-layers'
-import { selectionOfKey, vertexOfHandle, vertexPosition } from './map-plan-features'
+import {
+  dragAnchor,
+  dragEdit,
+  dragPosition,
+  isOutlineTool,
+  newMountingPoint,
+  newWall,
+  outlineEdit,
+  snapOnMap,
+  snapSite,
+  snapTolerancePx,
+  startDrag,
+  type DragTarget,
+  type OutlineTool,
+} from './map-edit'
+import { bodyLayers, draggableLayers, pickableLayers, planSources } from './map-plan-layers'
+import { draftCollection, itemKey, selectionOfKey, vertexOfHandle, vertexPosition } from './map-plan-features'
 import type { SiteSelection, SiteTool } from './plan-state'
+
+/** A shape being drawn, as the screen tells the planner about it. */
+export interface MapDraft {
+  tool: 'add-wall' | OutlineTool
+  corners: number
+  /** Why the outline could not close (too few corners, a crossing); null while the drawing goes well. */
+  problem: string | null
+}
 
 /** What the editor needs from the view that holds it. */
 export interface PlanEditorHost {
   /** The model on screen (the store's, not a drag's preview); null before a plan is shown. */
   site(): SiteModel | null
   tool(): SiteTool
+  selection(): SiteSelection | null
   /** Draws this model in place of the store's while a drag lasts. */
   preview(site: SiteModel): void
   /** Hands an edit to the store; answers the model on screen afterwards (unchanged when it was refused). */
   edited(edit: SiteEdit): SiteModel | null
   selected(selection: SiteSelection | null): void
+  /** The shape being drawn changed (null: none any more). */
+  drafting(draft: MapDraft | null): void
 }
 
 /** A press that moves less than this is a click, not a drag (MapLibre's own click tolerance). */
@@ -26,15 +51,28 @@ const hitSlopPx = 4
 
 const emptyCollection = { type: 'FeatureCollection' as const, features: [] }
 
+interface Draft {
+  tool: MapDraft['tool']
+  corners: PointM[]
+  /** Where the pointer is, snapped: the next corner if clicked. */
+  pointer: PointM | null
+  /** The pointer is on the first corner of an outline that can close there. */
+  closing: boolean
+  problem: string | null
+}
+
 /**
- * Editing on the map: a press on a corner handle or a mounting point drags it (snapped, drawn as a preview
- * until the button is released, then one edit), a click selects, and the drawing tools add a mounting
- * point or, in two clicks, a wall. Every change goes to the store as a SiteEdit; the editor keeps nothing
- * of the model itself beyond the drag in hand.
+ * Editing on the map: a press on a corner handle, a mounting point or a wall drags it, and so does a press on
+ * the body of the selected zone or footprint (snapped, drawn as a preview until the button is released, then
+ * one edit); a click selects. The drawing tools add a mounting point, a wall in two clicks, or a zone or an
+ * obstruction outline corner by corner. Every change goes to the store as a SiteEdit; the editor keeps
+ * nothing of the model itself beyond the drag or the corners in hand.
  */
 export class PlanEditor {
   private drag: { target: DragTarget; start: { x: number; y: number }; moved: boolean; edit: SiteEdit | null } | null = null
-  private wallStart: PointM | null = null
+  private draft: Draft | null = null
+  /** The draft as the host last heard of it. */
+  private told: MapDraft | null = null
   private readonly mouseUp = () => this.finishDrag()
 
   constructor(
@@ -63,19 +101,55 @@ export class PlanEditor {
       if (this.host.edited({ op: 'add', collection: 'mountingPoints', item })?.mountingPoints.some((m) => m.id === item.id)) this.host.selected({ collection: 'mountingPoints', id: item.id })
       return true
     }
-    if (!this.wallStart) {
-      this.wallStart = at
-      this.showDraft(site, at, at)
+    const draft: Draft = this.draft ?? { tool, corners: [], pointer: null, closing: false, problem: null }
+    const first = draft.corners[0]
+    const last = draft.corners[draft.corners.length - 1]
+    // A second click on the corner just placed is a slip or a double click, not an edge of no length.
+    if (last && this.pixelsApart(site, last, event.point) < clickTolerancePx) return true
+    if (tool === 'add-wall' && last) {
+      this.dropDraft()
+      const item = newWall(site, last, at)
+      if (this.host.edited({ op: 'add', collection: 'obstructions', item })?.obstructions.some((o) => o.id === item.id)) this.host.selected({ collection: 'obstructions', id: item.id })
       return true
     }
-    const start = this.wallStart
-    const startPixel = this.map.project(this.lonLat(site, start))
-    // A second click on the first end is a slip, not a wall of no length: keep waiting for the other end.
-    if (Math.hypot(startPixel.x - event.point.x, startPixel.y - event.point.y) < clickTolerancePx) return true
-    this.wallStart = null
-    this.clear(planSources.draft)
-    const item = newWall(site, start, at)
-    if (this.host.edited({ op: 'add', collection: 'obstructions', item })?.obstructions.some((o) => o.id === item.id)) this.host.selected({ collection: 'obstructions', id: item.id })
+    if (first && draft.corners.length >= 3 && this.pixelsApart(site, first, event.point) <= snapTolerancePx) {
+      this.finishOutline()
+      return true
+    }
+    this.draft = { ...draft, corners: [...draft.corners, at], pointer: at, closing: false, problem: null }
+    this.showDraft(site)
+    return true
+  }
+
+  /** Enter: closes the outline being drawn, or says why it cannot close. False when none is being drawn. */
+  finishOutline(): boolean {
+    const site = this.host.site()
+    const draft = this.draft
+    if (!site || !draft || !isOutlineTool(draft.tool)) return false
+    const result = outlineEdit(site, draft.tool, draft.corners)
+    if (!result.ok) {
+      this.draft = { ...draft, problem: result.problem }
+      this.showDraft(site)
+      return true
+    }
+    const { collection, id } = result.selection
+    // Refused by the store, which says why: the corners stay in hand to be put right.
+    if (!this.host.edited(result.edit)?.[collection].some((item) => item.id === id)) return true
+    this.dropDraft()
+    this.host.selected(result.selection)
+    return true
+  }
+
+  /** Backspace: takes back the last corner drawn. False when there is none. */
+  removeLastCorner(): boolean {
+    const site = this.host.site()
+    const draft = this.draft
+    if (!site || !draft) return false
+    if (draft.corners.length <= 1) this.dropDraft()
+    else {
+      this.draft = { ...draft, corners: draft.corners.slice(0, -1), closing: false, problem: null }
+      this.showDraft(site)
+    }
     return true
   }
 
@@ -83,21 +157,22 @@ export class PlanEditor {
   cursorAt(point: PointLike): string | null {
     if (!this.host.site()) return null
     if (this.drag?.moved) return 'grabbing'
-    if (this.host.tool() !== 'select') return 'crosshair'
-    if (this.firstHit(point, draggableLayers)) return 'move'
+    if (this.host.tool() !== 'select') return this.draft?.closing ? 'pointer' : 'crosshair'
+    if (this.dragHit(point)) return 'move'
     return this.firstHit(point, pickableLayers) ? 'pointer' : null
   }
 
-  /** Drops a drag or a wall half drawn (Escape, a tool change, a new plan). */
-  cancel(): void {
+  /** Drops a drag or a shape half drawn (Escape, a tool change, a new plan); true when there was one. */
+  cancel(): boolean {
     const dragging = this.drag?.moved
+    const drawing = this.draft !== null
     this.drag = null
-    this.wallStart = null
     window.removeEventListener('mouseup', this.mouseUp)
-    this.clear(planSources.draft)
+    this.dropDraft()
     this.clear(planSources.snap)
     const site = this.host.site()
     if (dragging && site) this.host.preview(site)
+    return Boolean(dragging) || drawing
   }
 
   destroy(): void {
@@ -110,7 +185,7 @@ export class PlanEditor {
   private readonly onMouseDown = (event: MapMouseEvent) => {
     const site = this.host.site()
     if (!site || event.originalEvent.button !== 0 || this.host.tool() !== 'select') return
-    const hit = this.firstHit(event.point, draggableLayers)
+    const hit = this.dragHit(event.point)
     if (!hit) return
     const pointer = this.local(site, event)
     let target: DragTarget | null = null
@@ -118,10 +193,14 @@ export class PlanEditor {
       const vertex = vertexOfHandle(hit.properties)
       const from = vertex && vertexPosition(site, vertex)
       if (vertex && from) target = startDrag({ kind: 'vertex', vertex }, from, pointer)
-    } else {
+    } else if (hit.layer.id === 'site-mount') {
       const id = String(hit.properties.id)
       const mount = site.mountingPoints.find((m) => m.id === id)
       if (mount) target = startDrag({ kind: 'mountingPoint', id }, mount, pointer)
+    } else {
+      // A whole zone or obstruction, taken by the point pressed: that point snaps as it moves.
+      const item = selectionOfKey(hit.properties.key)
+      if (item?.collection === 'zones' || item?.collection === 'obstructions') target = startDrag({ kind: 'item', collection: item.collection, id: item.id }, pointer, pointer)
     }
     if (!target) return
     // The press is the editor's: the map must not pan under it.
@@ -147,7 +226,12 @@ export class PlanEditor {
     }
     if (this.host.tool() === 'select') return
     const at = this.snap(site, this.local(site, event), undefined).point
-    if (this.wallStart) this.showDraft(site, this.wallStart, at)
+    const draft = this.draft
+    if (!draft) return
+    const first = draft.corners[0]
+    const closing = isOutlineTool(draft.tool) && draft.corners.length >= 3 && first !== undefined && this.pixelsApart(site, first, event.point) <= snapTolerancePx
+    this.draft = { ...draft, pointer: at, closing }
+    this.showDraft(site)
   }
 
   private readonly onMouseOut = () => {
@@ -164,20 +248,40 @@ export class PlanEditor {
     const after = drag.edit ? this.host.edited(drag.edit) : site
     // A refused edit leaves the store's model: put it back in place of the preview.
     if (after) this.host.preview(after)
-    if (drag.target.kind === 'mountingPoint') this.host.selected({ collection: 'mountingPoints', id: drag.target.id })
+    const { target } = drag
+    if (target.kind === 'mountingPoint') this.host.selected({ collection: 'mountingPoints', id: target.id })
+    if (target.kind === 'item') this.host.selected({ collection: target.collection, id: target.id })
   }
 
   /** Snaps at the current zoom, and shows where a corner or an edge caught the point. */
   private snap(site: SiteModel, point: PointM, dragging: DragTarget | undefined): SnapResult {
-    const snapped = snapOnMap(point, site, this.map.getZoom(), dragging && dragAnchor(dragging))
+    const snapped = snapOnMap(point, snapSite(site, dragging), this.map.getZoom(), dragging && dragAnchor(dragging))
     // The grid is invisible by design: only a corner or an edge is worth marking.
     const caught = snapped.kind === 'vertex' || snapped.kind === 'edge'
     this.source(planSources.snap)?.setData(caught ? { type: 'Feature', geometry: { type: 'Point', coordinates: this.lonLat(site, snapped.point) }, properties: { kind: snapped.kind } } : emptyCollection)
     return snapped
   }
 
-  private showDraft(site: SiteModel, a: PointM, b: PointM): void {
-    this.source(planSources.draft)?.setData({ type: 'Feature', geometry: { type: 'LineString', coordinates: [this.lonLat(site, a), this.lonLat(site, b)] }, properties: {} })
+  /** Draws the shape in hand and tells the host how it stands. */
+  private showDraft(site: SiteModel): void {
+    const draft = this.draft
+    if (!draft) return
+    // The contract's GeoJSON types allow a null geometry, which MapLibre skips; its own types do not say so.
+    const data = draftCollection(site.origin, draft.corners, draft.pointer, { outline: isOutlineTool(draft.tool), closing: draft.closing })
+    this.source(planSources.draft)?.setData(data as unknown as Parameters<GeoJSONSource['setData']>[0])
+    // Told on a corner or a problem, not on every move of the pointer.
+    const told = this.told
+    if (told?.tool !== draft.tool || told.corners !== draft.corners.length || told.problem !== draft.problem) {
+      this.told = { tool: draft.tool, corners: draft.corners.length, problem: draft.problem }
+      this.host.drafting(this.told)
+    }
+  }
+
+  private dropDraft(): void {
+    this.draft = null
+    this.clear(planSources.draft)
+    if (this.told) this.host.drafting(null)
+    this.told = null
   }
 
   private clear(source: string): void {
@@ -188,8 +292,21 @@ export class PlanEditor {
     return this.map.getSource<GeoJSONSource>(id)
   }
 
-  /** The topmost feature near the pointer, by the layers' order of preference. */
-  private firstHit(point: PointLike, layers: readonly string[]): MapGeoJSONFeature | undefined {
+  /** What a press would take hold of: a body only when it is the selected item's. */
+  private dragHit(point: PointLike): MapGeoJSONFeature | undefined {
+    const selection = this.host.selection()
+    const selected = selection && itemKey(selection)
+    return this.firstHit(point, draggableLayers, (hit) => !bodyLayers.includes(hit.layer.id) || hit.properties.key === selected)
+  }
+
+  /** How far apart, in screen pixels, a model point and a point of the map's canvas are. */
+  private pixelsApart(site: SiteModel, point: PointM, pixel: { x: number; y: number }): number {
+    const at = this.map.project(this.lonLat(site, point))
+    return Math.hypot(at.x - pixel.x, at.y - pixel.y)
+  }
+
+  /** The topmost feature near the pointer (and `accept`ed), by the layers' order of preference. */
+  private firstHit(point: PointLike, layers: readonly string[], accept: (hit: MapGeoJSONFeature) => boolean = () => true): MapGeoJSONFeature | undefined {
     const present = layers.filter((id) => this.map.getLayer(id))
     if (present.length === 0) return undefined
     const [x, y] = Array.isArray(point) ? point : [point.x, point.y]
@@ -202,7 +319,7 @@ export class PlanEditor {
     )
     for (const layer of present) {
       // Selected corners first: they lie on top of the boundary's when both are shown.
-      const onLayer = hits.filter((hit) => hit.layer.id === layer)
+      const onLayer = hits.filter((hit) => hit.layer.id === layer && accept(hit))
       const found = onLayer.find((hit) => hit.properties.selected === true) ?? onLayer[0]
       if (found) return found
     }

@@ -5,6 +5,7 @@ import { defaultLinkMarginDb } from '../../../../shared/domain/site/network'
 import { createLocalProjection, type LocalProjection } from '../../../../shared/domain/site/projection'
 import type { VertexRef } from '../../../../shared/domain/site/site-edits'
 import type { SiteSelection } from './plan-state'
+import type { LonLatBounds } from './site-model'
 
 // The site model as the map draws it: one GeoJSON collection per layer, in lon/lat, each feature carrying
 // what its layer styles by (a zone's kind, a wall's material and loss, a link's margin) and a `key` that
@@ -175,6 +176,54 @@ export function vertexPosition(site: SiteModel, vertex: VertexRef): PointM | nul
   const shape = site.obstructions.find((o) => o.id === vertex.id)?.shape
   if (!shape) return null
   return (shape.kind === 'segment' ? [shape.a, shape.b] : shape.points)[vertex.index] ?? null
+}
+
+/**
+ * A shape being drawn, as the draft layers show it: its corners, the line through them on to the pointer and,
+ * for an outline, the area it would close (first corner again after the pointer). The first corner is marked
+ * `closing` while the pointer is on it, since a click there closes the outline.
+ */
+export function draftCollection(origin: SiteModel['origin'], corners: readonly PointM[], pointer: PointM | null, options: { outline: boolean; closing: boolean }): FeatureCollection {
+  const projection = createLocalProjection(origin)
+  const path = [...corners, ...(pointer && !options.closing ? [pointer] : [])].map((p) => lonLat(projection, p))
+  const features: Feature[] = []
+  if (options.outline && path.length >= 3) features.push(feature({ type: 'Polygon', coordinates: [[...path, path[0]!]] }, {}))
+  if (path.length >= 2) features.push(feature({ type: 'LineString', coordinates: options.outline && options.closing ? [...path, path[0]!] : path }, {}))
+  corners.forEach((corner, index) => features.push(feature({ type: 'Point', coordinates: lonLat(projection, corner) }, { first: index === 0, closing: index === 0 && options.closing })))
+  return collection(features)
+}
+
+/** The import on screen, and the plan with the import version it was built from (null once edited or opened). */
+export interface FramedSite {
+  imported: { version: number; bounds: LonLatBounds | null } | null
+  plan: { sourceVersion: number | null; bounds: LonLatBounds | null } | null
+}
+
+/**
+ * Whether the plan on screen was built from another import than the one on screen: a new import reaches the
+ * screen a moment before the plan the core builds from it, and the plan it replaces must not frame it.
+ */
+export function planOfOtherImport({ imported, plan }: { imported: { version: number } | null; plan: { sourceVersion: number | null } | null }): boolean {
+  return imported !== null && plan !== null && plan.sourceVersion !== null && plan.sourceVersion !== imported.version
+}
+
+/**
+ * What the map frames: the import and the plan together, so that every imported feature is in view and the
+ * count of them drawn does not depend on which of the two reached the screen first. A plan lying apart from
+ * the import (opened from the file of another site) is framed alone, as it is what is being edited; a plan
+ * of another import is left out until its successor arrives.
+ */
+export function frameBounds(site: FramedSite): LonLatBounds | null {
+  const imported = site.imported?.bounds ?? null
+  const plan = planOfOtherImport(site) ? null : (site.plan?.bounds ?? null)
+  if (!imported || !plan) return plan ?? imported
+  const [[west, south], [east, north]] = imported
+  const [[planWest, planSouth], [planEast, planNorth]] = plan
+  if (east < planWest || planEast < west || north < planSouth || planNorth < south) return plan
+  return [
+    [Math.min(west, planWest), Math.min(south, planSouth)],
+    [Math.max(east, planEast), Math.max(north, planNorth)],
+  ]
 }
 
 /** "35 m²", "1.2 ha": a blind spot's area as a planner reads it. */

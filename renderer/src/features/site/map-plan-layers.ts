@@ -17,7 +17,7 @@ export const planSources = {
   blindSpots: 'site-plan-blind-spots',
   /** Where the pointer would snap to while drawing or dragging. */
   snap: 'site-plan-snap',
-  /** A wall being drawn, from its first end to the pointer. */
+  /** A wall or an outline being drawn: its corners, and on to the pointer. */
   draft: 'site-plan-draft',
 } as const
 
@@ -25,8 +25,13 @@ export type PlanSource = keyof typeof planSources
 
 /** Layers a click can pick a model item from, topmost first: what lies on top is what was meant. */
 export const pickableLayers = ['site-device', 'site-mount', 'site-obstruction-line', 'site-obstruction-see-through', 'site-obstruction-fill', 'site-zone-fill'] as const
-/** Layers a drag can start from: a corner handle before the mounting point beneath it. */
-export const draggableLayers = ['site-handle', 'site-mount'] as const
+/**
+ * Layers a drag can start from, in order: a corner handle before the mounting point beneath it, then a wall's
+ * line, then the bodies of a footprint and a zone, which move only once selected (bodyLayers).
+ */
+export const draggableLayers = ['site-handle', 'site-mount', 'site-obstruction-line', 'site-obstruction-see-through', 'site-obstruction-fill', 'site-zone-fill'] as const
+/** Bodies that cover ground: zones span most of a yard, so a press on one not selected pans the map instead. */
+export const bodyLayers: readonly string[] = ['site-obstruction-fill', 'site-zone-fill']
 
 /** Layers each legend switch shows and hides; coverage, radio and overlay images are added at run time. */
 export const layerGroups: Record<Exclude<SiteLayerName, 'overlay' | 'coverage' | 'radio'>, readonly string[]> = {
@@ -105,7 +110,21 @@ export function planLayers(palette: SitePalette, generation: number): LayerSpeci
         'circle-stroke-width': 2,
       },
     },
-    { id: 'site-draft', type: 'line', source: planSources.draft, paint: { 'line-color': palette.focus, 'line-width': 3, 'line-dasharray': [2, 1] } },
+    { id: 'site-draft-fill', type: 'fill', source: planSources.draft, filter: isPolygon, paint: { 'fill-color': palette.focus, 'fill-opacity': 0.15 } },
+    { id: 'site-draft', type: 'line', source: planSources.draft, filter: ['==', ['geometry-type'], 'LineString'], paint: { 'line-color': palette.focus, 'line-width': 3, 'line-dasharray': [2, 1] } },
+    {
+      id: 'site-draft-corner',
+      type: 'circle',
+      source: planSources.draft,
+      filter: isPoint,
+      // The first corner is larger, and filled while the pointer is on it: a click there closes the outline.
+      paint: {
+        'circle-radius': ['case', ['get', 'closing'], 8, ['get', 'first'], 6, 4],
+        'circle-color': ['case', ['get', 'closing'], palette.focus, palette.background],
+        'circle-stroke-color': palette.focus,
+        'circle-stroke-width': 2,
+      },
+    },
     {
       id: 'site-snap',
       type: 'circle',

@@ -171,6 +171,13 @@ export const createPlanSlice: Slice<SitePlanSlice> = (bridge) => (set, get) => {
       await saveQueue
       await reload(false)
     },
+    receiveSiteChange: (change) => {
+      const plan = get().plan
+      // Our own saves announce themselves too; a queued save reloads once it has landed anyway.
+      if (change.what === 'plan' && plan && change.revision <= plan.revision) return
+      if (!plan && !get().catalogue) return
+      void get().loadPlan()
+    },
 
     editPlan: (edit) => {
       const history = get().planHistory

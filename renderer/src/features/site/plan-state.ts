@@ -1,4 +1,4 @@
-import type { CatalogueView, SiteCoverageView, SiteExportKind, SiteOutputs, SitePlacementView, SitePlanView } from '../../../../shared/contract'
+import type { CatalogueView, SiteChange, SiteCoverageView, SiteExportKind, SiteOutputs, SitePlacementView, SitePlanView } from '../../../../shared/contract'
 import type { EditHistory, SiteEdit } from '../../../../shared/domain/site/site-edits'
 
 /** Layers of the site map the operator can switch on and off. */
@@ -10,8 +10,8 @@ export interface SiteSelection {
   id: string
 }
 
-/** The map's editing tool: select/drag, or draw a new mounting point or wall. */
-export type SiteTool = 'select' | 'add-mounting-point' | 'add-wall'
+/** The map's editing tool: select/drag, or draw a new mounting point, wall, zone or obstruction outline. */
+export type SiteTool = 'select' | 'add-mounting-point' | 'add-wall' | 'add-zone' | 'add-obstruction'
 
 export interface PlacementRequest {
   cellSizeM?: number
@@ -54,6 +54,8 @@ export interface SitePlanSlice {
   siteBlindSpotFocus: { id: number; seq: number } | null
 
   loadPlan(): Promise<void>
+  /** Another screen or operator changed the plan or the catalogue: reload unless this screen is up to date. */
+  receiveSiteChange(change: SiteChange): void
   /** Applies the edit locally (a refusal sets planError and changes nothing) and saves the new model. */
   editPlan(edit: SiteEdit): void
   /** Several edits as one step of undo (e.g. adding a placement's proposal). */

@@ -20,8 +20,8 @@ import type { Catalogue, SiteModel } from '../../../../shared/domain/site/model'
 import type { SiteEdit } from '../../../../shared/domain/site/site-edits'
 import { drawIcon, parseIconName } from './map-icons'
 import { readPalette, type SitePalette } from './map-palette'
-import { PlanEditor } from './map-plan-editor'
-import { blindSpotCollection, itemKey, planCollections, type PlanCollections } from './map-plan-features'
+import { PlanEditor, type MapDraft } from './map-plan-editor'
+import { blindSpotCollection, frameBounds, itemKey, planCollections, planOfOtherImport, type FramedSite, type PlanCollections } from './map-plan-features'
 import { blindSpotFilter, layerGroups, planLayers, planSources, planSourceSpecs, selectedFilter, type PlanSource } from './map-plan-layers'
 import { base64ToBytes } from '../bench/base64'
 import { coverageColours, maxRasterSide, paintRaster, radioColours, type Rgba } from './map-raster'
@@ -45,11 +45,15 @@ export interface SiteMapCallbacks {
   selected(selection: SiteSelection | null): void
   /** An edit made on the map; answers the model on screen afterwards (unchanged when it was refused). */
   edited(edit: SiteEdit): SiteModel | null
+  /** The shape being drawn on the map changed: its corners so far, or why it cannot close (null: none any more). */
+  drafting(draft: MapDraft | null): void
 }
 
 /** The plan as the map draws it: the model being edited, and what lends its devices a kind and links. */
 export interface PlanOnMap {
   revision: number
+  /** The import version the plan was built from; null once edited, or opened from a file. */
+  sourceVersion: number | null
   site: SiteModel
   catalogue: Catalogue | null
   outputs: SiteOutputs | null
@@ -89,7 +93,8 @@ const focused: ExpressionSpecification = ['boolean', ['feature-state', 'focus'],
 
 /**
  * The imported features. Once a plan is drawn, the model made from them stands in their place: they are
- * kept (clear, yet still clickable) so a row of the import report still flies to its feature and marks it.
+ * kept (clear, yet still clickable) so a row of the import report still flies to its feature and marks it,
+ * and a click where the plan has nothing marks the feature there in the report.
  */
 function featureLayerSpecs(palette: SitePalette, planShown: boolean): LayerSpecification[] {
   const areaFilter: FilterSpecification = ['all', isPolygon, ['!', isFootprint]]
@@ -161,8 +166,8 @@ export class SiteMapView {
   private drawn: PlanCollections | null = null
   /** The item last selected on the map itself: that one is in view already. */
   private pickedKey: string | null = null
-  /** The plan's origin the map was last framed on: a new site is framed, an edit of this one is not. */
-  private framedOrigin: string | null = null
+  /** The import version and plan origin the map was last framed on: a new site is framed, an edit is not. */
+  private framedKey: string | null = null
   private destroyed = false
 
   constructor(
@@ -188,7 +193,12 @@ export class SiteMapView {
     this.map.keyboard.disableRotation()
     this.map.addControl(new NavigationControl({ showCompass: false }), 'top-right')
     this.map.addControl(new ScaleControl({ unit: 'metric', maxWidth: 140 }), 'bottom-left')
-    this.map.getCanvas().setAttribute('aria-label', 'Site map. Arrow keys pan, plus and minus zoom. V selects, M adds a mounting point, W a wall, Delete removes the selection, Escape stops.')
+    this.map
+      .getCanvas()
+      .setAttribute(
+        'aria-label',
+        'Site map. Arrow keys pan, plus and minus zoom. V selects, M adds a mounting point, W a wall, Z a zone and O an obstruction outline: Enter closes an outline, Backspace takes its last corner back. Delete removes the selection, Escape stops.',
+      )
     this.ready = new Promise((resolve) => {
       if (this.map.isStyleLoaded()) resolve()
       else this.map.once('load', () => resolve())
@@ -196,6 +206,7 @@ export class SiteMapView {
     this.editor = new PlanEditor(this.map, {
       site: () => this.plan?.site ?? null,
       tool: () => this.tool,
+      selection: () => this.selection,
       preview: (site) => {
         this.previewSite = site === this.plan?.site ? null : site
         this.drawPlan(false)
@@ -209,6 +220,7 @@ export class SiteMapView {
         this.pickedKey = selection && itemKey(selection)
         this.callbacks.selected(selection)
       },
+      drafting: (draft) => this.callbacks.drafting(draft),
     })
     this.map.on('click', (event) => {
       if (this.editor.click(event)) return
@@ -239,11 +251,14 @@ export class SiteMapView {
     this.source(sourceId).setData(collection as unknown as Parameters<GeoJSONSource['setData']>[0])
     await this.showOverlays(site, generation)
     if (this.isStale(generation)) return
-    if (!same) this.frame(siteBounds(site.collection, placedOverlays(site.overlays)), false)
+    this.frameSite()
     this.reportFeatures()
   }
 
-  /** Once the map is idle, says how many imported features it draws (a plan shown in their place changes that). */
+  /**
+   * Once the map is idle, says how many imported features it draws in view, or keeps there to be clicked under
+   * a plan: the framing is the same whichever came first (frameSite), so the count is too.
+   */
   private reportFeatures(): void {
     const site = this.site
     if (!site) return
@@ -270,18 +285,16 @@ export class SiteMapView {
   async showPlan(plan: PlanOnMap | null): Promise<void> {
     await this.ready
     if (this.destroyed) return
-    const hadPlan = this.plan !== null
+    const before = this.plan
+    // Corners drawn in the local metres of another site (or of none) would land in the wrong place.
+    if (before && (!plan || plan.site.origin.lat !== before.site.origin.lat || plan.site.origin.lon !== before.site.origin.lon)) this.editor.cancel()
+    const hadPlan = before !== null
     this.plan = plan
     this.previewSite = null
     if (hadPlan !== (plan !== null)) this.applyFeaturePaint()
     this.reportFeatures()
-    const collections = this.drawPlan(true)
-    if (!plan || !collections) return
-    const origin = `${plan.site.origin.lat},${plan.site.origin.lon}`
-    if (origin !== this.framedOrigin) {
-      this.framedOrigin = origin
-      this.frame(siteBounds({ type: 'FeatureCollection', features: [...collections.boundary.features, ...collections.zones.features, ...collections.mountingPoints.features] }), false)
-    }
+    this.drawPlan(true)
+    this.frameSite()
   }
 
   /** Draws a coverage view's rasters and blind spots (null: takes them away). */
@@ -353,9 +366,19 @@ export class SiteMapView {
     this.map.getCanvas().style.cursor = tool === 'select' ? '' : 'crosshair'
   }
 
-  /** Escape: drops a drag or a wall half drawn. */
-  cancelGesture(): void {
-    this.editor.cancel()
+  /** Escape: drops a drag or a shape half drawn; false when there was none. */
+  cancelGesture(): boolean {
+    return this.editor.cancel()
+  }
+
+  /** Enter: closes the outline being drawn (or says why it cannot); false when none is being drawn. */
+  finishOutline(): boolean {
+    return this.editor.finishOutline()
+  }
+
+  /** Backspace: takes back the last corner drawn; false when there is none. */
+  removeLastCorner(): boolean {
+    return this.editor.removeLastCorner()
   }
 
   /** Repaints with the theme's colours (the theme can change while the map is open). */
@@ -474,6 +497,24 @@ export class SiteMapView {
 
   private rawFeatureAt(point: PointLike): MapGeoJSONFeature | undefined {
     return this.map.queryRenderedFeatures(point, { layers: [...featureLayers] })[0]
+  }
+
+  /**
+   * Frames the site when another one is shown: a new import, a plan of another place (an edit keeps the
+   * plan's origin), or the plan built from the import on screen taking over from the one before it. What is
+   * framed depends on the import and the plan alone (frameBounds), never on which reached the map first.
+   */
+  private frameSite(): void {
+    const { site, plan } = this
+    const key = `${site?.version ?? ''}|${plan ? `${plan.site.origin.lat},${plan.site.origin.lon}` : ''}|${planOfOtherImport({ imported: site, plan })}`
+    if (key === this.framedKey) return
+    this.framedKey = key
+    const drawn = plan && this.drawn
+    const framed: FramedSite = {
+      imported: site && { version: site.version, bounds: siteBounds(site.collection, placedOverlays(site.overlays)) },
+      plan: plan && { sourceVersion: plan.sourceVersion, bounds: drawn && siteBounds({ type: 'FeatureCollection', features: [...drawn.boundary.features, ...drawn.zones.features, ...drawn.mountingPoints.features] }) },
+    }
+    this.frame(frameBounds(framed), false)
   }
 
   private frame(bounds: LonLatBounds | null, animate: boolean): void {
