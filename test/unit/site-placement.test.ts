@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { buildCoverageGrid, cellIndexAt, computeCoverage, Demand, type CoverageGrid } from '../../shared/domain/site/coverage'
-import { withoutDominatedElements } from '../../shared/domain/site/cover-search'
+import { branchAndBound, reducedInstance } from '../../shared/domain/site/cover-search'
 import { buildCandidates, buildCoverInstance, greedyCover, planPlacement, reachableWeight, targetWeightFor, type CoverInstance } from '../../shared/domain/site/placement'
 import { sampleCatalogue, syntheticSite } from '../../shared/domain/site/synthetic-site'
 import { seededRandom } from '../../shared/domain/seeded-random'
@@ -22,19 +22,41 @@ function coveredCells(instance: CoverInstance, chosen: readonly number[]): numbe
   return sum
 }
 
-/** The smallest full cover by trying every subset: the truth for tiny instances. */
-function bruteForceMinimum(instance: CoverInstance): number {
+/** The cheapest full cover by trying every subset (fewest nodes without costs): the truth for tiny instances. */
+function bruteForceCover(instance: CoverInstance, costs?: readonly number[]): number[] {
   const n = instance.candidateCount
-  const full = reachableWeight(instance)
-  let best = Infinity
-  for (let mask = 0; mask < 1 << n; mask++) {
-    let bits = 0
-    for (let m = mask; m; m &= m - 1) bits++
-    if (bits >= best) continue
-    const chosen = Array.from({ length: n }, (_, c) => c).filter((c) => mask & (1 << c))
-    if (coveredCells(instance, chosen) === full) best = bits
+  if (instance.elementCount > 64) throw new Error('bruteForceCover keeps the elements seen in two 32-bit masks: at most 64 elements.')
+  // Elements each candidate sees, as bits; every element is seen by some candidate, so all of them is the OR of all.
+  const low = new Int32Array(n)
+  const high = new Int32Array(n)
+  for (let c = 0; c < n; c++) {
+    for (let k = instance.candidateStart[c]!; k < instance.candidateStart[c + 1]!; k++) {
+      const e = instance.candidateElements[k]!
+      if (e < 32) low[c]! |= 1 << e
+      else high[c]! |= 1 << (e - 32)
+    }
   }
-  return best
+  const allLow = low.reduce((all, bits) => all | bits, 0)
+  const allHigh = high.reduce((all, bits) => all | bits, 0)
+  let best = -1
+  let bestCost = Infinity
+  for (let mask = 0; mask < 1 << n; mask++) {
+    let cost = 0
+    let seenLow = 0
+    let seenHigh = 0
+    for (let c = 0; c < n; c++) {
+      if (!(mask & (1 << c))) continue
+      cost += costs ? costs[c]! : 1
+      seenLow |= low[c]!
+      seenHigh |= high[c]!
+    }
+    if (cost < bestCost && seenLow === allLow && seenHigh === allHigh) [best, bestCost] = [mask, cost]
+  }
+  return Array.from({ length: n }, (_, c) => c).filter((c) => best & (1 << c))
+}
+
+function bruteForceMinimum(instance: CoverInstance): number {
+  return bruteForceCover(instance).length
 }
 
 /** Plain greedy, every gain recomputed every step, ties to the lower index: what lazy evaluation must equal. */
@@ -74,14 +96,29 @@ describe('cover instance', () => {
     }
   })
 
-  it('drops elements whose candidates include another element’s, and nothing a cover needs', () => {
+  it('drops dominated elements and candidates, and keeps the optimum: every cover of what is left covers everything', () => {
     const random = seededRandom(4)
     for (let round = 0; round < 20; round++) {
       const instance = buildCoverInstance(strip(60), randomSets(random, 60, 12, 0.25))
-      const reduced = withoutDominatedElements(instance, Infinity)
+      const { instance: reduced } = reducedInstance(instance, new Float64Array(instance.candidateCount).fill(1), Infinity)
       expect(reduced.elementCount).toBeLessThanOrEqual(instance.elementCount)
-      expect(bruteForceMinimum(reduced)).toBe(bruteForceMinimum(instance))
+      const best = bruteForceCover(reduced)
+      expect(best.length).toBe(bruteForceMinimum(instance))
+      expect(coveredCells(instance, best)).toBe(reachableWeight(instance))
     }
+  })
+
+  it('leaves out the candidates another, no dearer, one can stand in for in any cover', () => {
+    // A wide candidate 0, a narrow one 1 inside it, 2 a copy of 0, and 3 the only one to see cells 4 and 5.
+    const instance = buildCoverInstance(strip(6), [{ cells: Int32Array.of(0, 1, 2, 3) }, { cells: Int32Array.of(0, 1) }, { cells: Int32Array.of(0, 1, 2, 3) }, { cells: Int32Array.of(2, 3, 4, 5) }])
+    const kept = (costs: number[]) => {
+      const { instance: reduced } = reducedInstance(instance, Float64Array.from(costs), Infinity)
+      return [0, 1, 2, 3].filter((c) => reduced.candidateStart[c + 1]! > reduced.candidateStart[c]!)
+    }
+    // By node count the wide one stands in for the narrow one and its copy.
+    expect(kept([1, 1, 1, 1])).toEqual([0, 3])
+    // By price the narrow one is kept: with 3 taken (it must be), it does the wide one's remaining job for less.
+    expect(kept([300, 45, 300, 45])).toEqual([1, 3])
   })
 })
 
@@ -125,27 +162,27 @@ describe('greedy cover', () => {
     expect(capped.reachedTarget).toBe(false)
   })
 
-  it('is optimal or one node over on tiny instances, never claims less than the truth, and always covers', () => {
+  it('finds the optimum on tiny instances and proves it, by node count and by price, and always covers', () => {
     const random = seededRandom(5)
-    let worst = 1
     let plainWorst = 1
-    let total = 0
-    let optimumTotal = 0
     for (let round = 0; round < 60; round++) {
       const instance = buildCoverInstance(strip(40), randomSets(random, 40, 14, 0.12 + 0.1 * random()))
       const optimum = bruteForceMinimum(instance)
       const result = greedyCover(instance)
       expect(coveredCells(instance, result.chosen)).toBe(reachableWeight(instance))
-      expect(result.chosen.length).toBeGreaterThanOrEqual(optimum)
-      expect(result.chosen.length).toBeLessThanOrEqual(optimum + 1)
-      expect(result.lowerBound!).toBeLessThanOrEqual(optimum)
-      worst = Math.max(worst, result.chosen.length / optimum)
+      expect(result.chosen).toHaveLength(optimum)
+      expect(result.lowerBound).toBe(optimum)
       plainWorst = Math.max(plainWorst, result.greedyOrder.length / optimum)
-      total += result.chosen.length
-      optimumTotal += optimum
+
+      const prices = Array.from({ length: instance.candidateCount }, () => 10 + Math.floor(random() * 90))
+      const spend = (chosen: readonly number[]) => chosen.reduce((sum, c) => sum + prices[c]!, 0)
+      const cheapest = spend(bruteForceCover(instance, prices))
+      const priced = greedyCover(instance, { costs: prices })
+      expect(coveredCells(instance, priced.chosen)).toBe(reachableWeight(instance))
+      expect(spend(priced.chosen)).toBe(cheapest)
+      expect(priced.lowerBound).toBe(cheapest)
     }
-    console.log(`tiny instances: greedy with search / optimum worst ${worst.toFixed(3)}, overall ${(total / optimumTotal).toFixed(3)}; lazy greedy alone worst ${plainWorst.toFixed(3)}`)
-    expect(total / optimumTotal).toBeLessThanOrEqual(1.05)
+    console.log(`tiny instances: optimal and proved on all 60; lazy greedy alone worst ${plainWorst.toFixed(3)}`)
   })
 
   it('minimises spend when given prices', () => {
@@ -153,6 +190,45 @@ describe('greedy cover', () => {
     const instance = buildCoverInstance(strip(6), [{ cells: Int32Array.of(0, 1, 2, 3, 4, 5) }, { cells: Int32Array.of(0, 1) }, { cells: Int32Array.of(2, 3) }, { cells: Int32Array.of(4, 5) }])
     expect(greedyCover(instance).chosen).toEqual([0])
     expect(greedyCover(instance, { costs: [1000, 100, 100, 100] }).chosen.sort()).toEqual([1, 2, 3])
+  })
+})
+
+describe('branch and bound', () => {
+  // The trap: two halves, 0 sees cells 0–6 and 1 sees 7–13, cover everything; greedy takes 2 first (eight
+  // cells, four of each half), then 3 (four more), then 4 (the last two). Getting from its three to the
+  // optimum's two means swapping three for two, which the pair-for-one local search does not try.
+  const halves = [[0, 1, 2, 3, 4, 5, 6], [7, 8, 9, 10, 11, 12, 13], [0, 1, 2, 3, 7, 8, 9, 10], [4, 5, 11, 12], [6, 13]]
+  const trap = buildCoverInstance(strip(14), halves.map((cells) => ({ cells: Int32Array.from(cells) })))
+  const ones = new Float64Array(trap.candidateCount).fill(1)
+  const noPrices = new Float64Array(trap.elementCount)
+
+  it('finds the cover greedy and the local search miss, and proves it the smallest', () => {
+    const local = greedyCover(trap, { lagrangian: false })
+    expect(local.greedyOrder).toEqual([2, 3, 4])
+    expect(local.chosen.sort()).toEqual([2, 3, 4])
+    const search = branchAndBound(trap, ones, local.chosen, noPrices, Infinity)
+    expect(search.chosen.sort()).toEqual([0, 1])
+    expect(search.cost).toBe(2)
+    expect(search.complete).toBe(true)
+    expect(greedyCover(trap)).toMatchObject({ chosen: [0, 1], lowerBound: 2 })
+  })
+
+  it('proves an optimal cover it is handed, and keeps greedy’s when prices make it the cheapest', () => {
+    expect(branchAndBound(trap, ones, [0, 1], noPrices, Infinity)).toEqual({ chosen: [0, 1], cost: 2, complete: true })
+    // Priced so that greedy's three are the cheapest: the search keeps them and proves it.
+    const prices = Float64Array.of(100, 100, 40, 30, 20)
+    expect(branchAndBound(trap, prices, [2, 3, 4], noPrices, Infinity)).toEqual({ chosen: [2, 3, 4], cost: 90, complete: true })
+  })
+
+  it('closes the gap on random yards: every default answer comes with its proof, the bound equal to the node count', () => {
+    for (const seed of [5011, 9038, 13035]) {
+      const site = syntheticSite(seededRandom(seed), { widthM: 80, heightM: 60, walls: 10, mountingPoints: 20, devices: 0, mountKinds: ['sensor', 'camera'] })
+      const grid = buildCoverageGrid(site, { cellSizeM: 1 })
+      const plan = planPlacement(site, sampleCatalogue, grid, { partNumbers: ['RAD-30-90', 'PIR-12-110', 'CAM-4MP-28'] })
+      expect(coveredCells(plan.instance, plan.result.chosen)).toBe(reachableWeight(plan.instance))
+      expect(plan.result.lowerBound).toBe(plan.result.chosen.length)
+      expect(plan.result.chosen.length).toBeLessThan(plan.result.greedyOrder.length)
+    }
   })
 })
 

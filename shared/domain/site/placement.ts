@@ -16,8 +16,10 @@ import { buildWallSet } from './walls'
  * top of the queue needs recomputing. Lazy greedy alone is 20–50 % over the optimum on small yards,
  * so its cover is then trimmed by a local search (redundant picks dropped, pairs replaced by one) and,
  * when every closable cell is asked for, improved by a Lagrangian heuristic that also proves a lower
- * bound (cover-search.ts): on random yards of ~500 candidates that lands on the optimum nearly always.
- * Both are bounded by a work budget, so a 1 km² site still answers in seconds. For small sites the
+ * bound, run on the instance without its dominated elements and candidates and ending in a branch and
+ * bound where cover and bound still differ by a node or two (cover-search.ts): on random yards of ~500
+ * candidates that lands on the optimum and proves it, in milliseconds. All of it is bounded by a work
+ * budget, so a 1 km² site still answers in seconds. For small sites the
  * exact optimum comes from an integer program (HiGHS, in the core: electron/core/site/placement-exact.ts)
  * on the same `CoverInstance`.
  */
@@ -255,11 +257,14 @@ export interface GreedyOptions {
   maxNodes?: number
   /** Redundancy removal and pair-for-one swaps after greedy. Default on. */
   localSearch?: boolean
-  /** Work allowed to the local search and the Lagrangian heuristic, in incidence visits; bounds them on very large sites. */
+  /**
+   * Work allowed to the local search and the Lagrangian heuristic, in incidence visits; bounds them on
+   * very large sites. The default, 5·10⁸, is about two seconds of search on a 1 km² site.
+   */
   searchBudget?: number
   /**
-   * When the target is every closable cell: look for a smaller cover with the Lagrangian heuristic, and
-   * prove a lower bound on the node count. Default on.
+   * When the target is every closable cell: look for a smaller cover with the Lagrangian heuristic and
+   * its branch and bound, and prove a lower bound on the node count. Default on.
    */
   lagrangian?: boolean
 }
@@ -278,7 +283,8 @@ export interface GreedyResult {
   gainEvaluations: number
   /**
    * No cover of every closable cell costs less than this (node count, with unit costs): the Lagrangian
-   * bound. Null when it was not computed (a partial target, or `lagrangian: false`).
+   * bound, or the cover's own cost when the branch and bound proved it optimal. Null when it was not
+   * computed (a partial target, or `lagrangian: false`).
    */
   lowerBound: number | null
 }
@@ -331,7 +337,7 @@ export function greedyCover(instance: CoverInstance, options: GreedyOptions = {}
     spent += cost(c)
     curve.push({ nodes: greedyOrder.length, coveredShare: share(coveredWeight), costEur: options.costs ? spent : 0 })
   }
-  const budget = options.searchBudget ?? 200_000_000
+  const budget = options.searchBudget ?? 500_000_000
   let chosen = options.localSearch === false ? [...greedyOrder] : improveCover(instance, greedyOrder, targetWeight, cost, budget / 4)
   let lowerBound: number | null = null
   const full = targetWeight === reachableWeight(instance) && coveredWeight >= targetWeight
