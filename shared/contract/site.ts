@@ -112,7 +112,9 @@ export interface SitePlacementView {
   /** Coverage against node count along the greedy order. */
   curve: CurvePoint[]
   reachedTarget: boolean
-  /** No cover of every closable cell uses fewer nodes than this; null when not proved. */
+  /** What the cover minimised: the number of devices, or their price. */
+  objective: 'devices' | 'price'
+  /** No cover of every closable cell needs fewer devices (or, minimising price, costs less) than this; null when not proved. */
   lowerBound: number | null
   /** The integer program's answer, for sites small enough; null when not asked or too large. */
   exact: { status: 'optimal' | 'time-limit' | 'infeasible' | 'failed'; nodes: number; solveMs: number } | null

@@ -307,6 +307,10 @@ describe('computed from the latest revision', () => {
     expect(placement.exact).toMatchObject({ status: 'optimal' })
     expect(placement.exact!.nodes).toBeLessThanOrEqual(placement.proposal.length)
     expect(placement.lowerBound!).toBeLessThanOrEqual(placement.exact!.nodes)
+    expect(placement.objective).toBe('devices')
+    // Minimising price, the bound is a price too, and the screen must say so.
+    const cheapest = await ok<SitePlacementView>(core.dispatch('site.placement', { minimiseCost: true, exact: false }, operator))
+    expect(cheapest.objective).toBe('price')
 
     await ok(core.dispatch('site.savePlan', { baseRevision: 1, label: 'equip', model: equipped(model) }, operator))
     const around = await ok<SitePlacementView>(core.dispatch('site.placement', { kinds: ['sensor'], exact: false }, operator))

@@ -106,6 +106,7 @@ const work: { [K in SiteWorkKind]: (request: SiteWork[K]['request']) => Answer<S
         proposal: plan.proposal,
         curve: result.curve,
         reachedTarget: result.reachedTarget,
+        objective: minimiseCost ? 'price' : 'devices',
         lowerBound: result.lowerBound,
         exact,
         skipped: [...skipped, ...plan.skipped],

@@ -69,6 +69,7 @@ const placementOf = (revision: number): SitePlacementView => ({
     { nodes: 3, coveredShare: 1, costEur: 395 },
   ],
   reachedTarget: true,
+  objective: 'devices',
   lowerBound: 3,
   exact: { status: 'optimal', nodes: 3, solveMs: 40 },
   skipped: [],

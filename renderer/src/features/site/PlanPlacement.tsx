@@ -137,7 +137,7 @@ function PlacementFigures({ placement }: { placement: SitePlacementView }) {
       </div>
       <div>
         <dt>Lower bound</dt>
-        <dd data-testid="site-plan-lower-bound">{placement.lowerBound === null ? 'not proved' : `no cover with fewer than ${plural(placement.lowerBound, 'device')}`}</dd>
+        <dd data-testid="site-plan-lower-bound">{lowerBoundText(placement)}</dd>
       </div>
       <div>
         <dt>Computed</dt>
@@ -145,6 +145,15 @@ function PlacementFigures({ placement }: { placement: SitePlacementView }) {
       </div>
     </dl>
   )
+}
+
+function lowerBoundText(placement: SitePlacementView): string {
+  const bound = placement.lowerBound
+  if (bound === null) return 'not proved'
+  if (placement.objective === 'price') return `no cover costs less than ${formatEuros(Math.ceil(bound * 100 - 1e-6) / 100)}`
+  // The bound is fractional from the relaxation; a device count is whole.
+  const devices = Math.ceil(bound - 1e-9)
+  return devices >= placement.proposal.length ? `none with fewer devices: ${plural(placement.proposal.length, 'device')} is the optimum` : `no cover with fewer than ${plural(devices, 'device')}`
 }
 
 const chart = { width: 260, height: 110, left: 34, bottom: 20, top: 6, right: 8 }
