@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type { CoverageSummary } from '../domain/site/coverage'
+import { maximumCellSizeM, minimumCellSizeM } from '../domain/site/grid'
 import { CoverageCell } from '../domain/site/coverage-palette'
 import type { FeatureCollection, ImportReport, OverlayCorners } from '../domain/site/import-report'
 import type { Catalogue, SiteModel } from '../domain/site/model'
@@ -138,7 +139,10 @@ export interface SiteExportFile {
   data: string
 }
 
-const cellSize = z.number().min(0.5, 'Cells smaller than 0.5 m are finer than any survey; choose 0.5 m or more.').max(50)
+const cellSize = z
+  .number()
+  .min(minimumCellSizeM, `Cells smaller than ${minimumCellSizeM} m are finer than any survey; choose ${minimumCellSizeM} m or more.`)
+  .max(maximumCellSizeM)
 const base64File = z.string().max(30 * 1024 * 1024, 'Site files over about 22 MB cannot be sent from a browser; open them in the desktop console.')
 
 export const sitePlanParams = {

@@ -32,6 +32,8 @@ export interface GridOptions {
 }
 
 export const minimumCellSizeM = 0.5
+/** Coarser cells than this would hide a doorway-sized gap inside one cell: no use for planning. */
+export const maximumCellSizeM = 50
 const defaultMaxCells = 64_000_000
 
 /**

@@ -1,3 +1,4 @@
+import { maximumCellSizeM, minimumCellSizeM } from '../../../../shared/domain/site/grid'
 import { useConsole } from '../../state/store'
 import { formatArea, formatShare } from './plan-model'
 import { plural } from './site-model'
@@ -21,7 +22,7 @@ export function PlanCoverage({ cellSizeM, onCellSize }: { cellSizeM: number; onC
   const focus = useConsole((state) => state.siteBlindSpotFocus)
   const runCoverage = useConsole((state) => state.runCoverage)
   const focusBlindSpot = useConsole((state) => state.focusBlindSpot)
-  const valid = Number.isFinite(cellSizeM) && cellSizeM >= 0.5 && cellSizeM <= 50
+  const valid = Number.isFinite(cellSizeM) && cellSizeM >= minimumCellSizeM && cellSizeM <= maximumCellSizeM
   const summary = coverage?.summary
   const cellArea = coverage ? coverage.grid.cellSizeM ** 2 : 0
 
@@ -37,14 +38,14 @@ export function PlanCoverage({ cellSizeM, onCellSize }: { cellSizeM: number; onC
       >
         <label className="site-plan-field">
           <span>Cell size (m)</span>
-          <input type="number" min={0.5} max={50} step={0.5} value={Number.isFinite(cellSizeM) ? cellSizeM : ''} onChange={(event) => onCellSize(event.target.valueAsNumber)} aria-describedby="site-plan-cell-hint" data-testid="site-plan-cell-size" />
+          <input type="number" min={minimumCellSizeM} max={maximumCellSizeM} step={0.5} value={Number.isFinite(cellSizeM) ? cellSizeM : ''} onChange={(event) => onCellSize(event.target.valueAsNumber)} aria-describedby="site-plan-cell-hint" data-testid="site-plan-cell-size" />
         </label>
         <button type="submit" disabled={running || !valid} aria-busy={running} data-testid="site-plan-run-coverage">
           {running ? 'Computing…' : 'Run coverage'}
         </button>
       </form>
       <p className="hint" id="site-plan-cell-hint">
-        {valid ? 'Smaller cells show thin gaps and take longer. Placement uses the same grid.' : 'Choose a cell size from 0.5 m to 50 m.'}
+        {valid ? 'Smaller cells show thin gaps and take longer. Placement uses the same grid.' : `Choose a cell size from ${minimumCellSizeM} m to ${maximumCellSizeM} m.`}
       </p>
       {error && (
         <p className="error" role="alert" data-testid="site-plan-coverage-error">
