@@ -135,7 +135,7 @@ export function createCore(config: CoreConfig): Core {
     return plan
   }
   const catalogueChanged = (catalogue: CatalogueView, operator: string, label: string): CatalogueView => {
-    events.emit('site.changed', { revision: sitePlan?.plan()?.revision ?? 0, what: 'catalogue', operator, label })
+    events.emit('site.changed', { revision: sitePlan?.latestRevision() ?? 0, what: 'catalogue', operator, label })
     return catalogue
   }
   const artifacts = store.open ? new ArtifactStore(store.open, config.dataDir, now) : null

@@ -171,6 +171,11 @@ export class SitePlanService {
     return this.catalogue().parts
   }
 
+  /** The latest revision's number, 0 before the first: without reading and checking its model. */
+  latestRevision(): number {
+    return (this.options.store.db.prepare('SELECT MAX(revision) AS revision FROM site_plans').get() as { revision: number | null }).revision ?? 0
+  }
+
   private latest(): SitePlanView {
     const plan = this.plan()
     if (!plan) throw new ContractFailure('NOT_FOUND', 'There is no site plan yet: import a survey file or open a saved site plan first.')
@@ -193,7 +198,7 @@ export class SitePlanService {
   private refuseStale(baseRevision: number): void {
     const newer = this.options.store.db.prepare('SELECT revision, saved_at, operator, label FROM site_plans WHERE revision > ? ORDER BY revision DESC').all(baseRevision) as Pick<PlanRow, 'revision' | 'saved_at' | 'operator' | 'label'>[]
     if (newer.length === 0) {
-      const latest = (this.options.store.db.prepare('SELECT MAX(revision) AS revision FROM site_plans').get() as { revision: number | null }).revision ?? 0
+      const latest = this.latestRevision()
       if (baseRevision === latest) return
       throw new ContractFailure('CONFLICT', `The site plan was not saved: it starts from revision ${baseRevision}, which the console does not have (the latest is ${latest}). Reload the plan, then make your change again.`)
     }
